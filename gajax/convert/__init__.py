@@ -1,0 +1,1 @@
+"""Weight conversion between gajax and other formats (HF safetensors, GGUF)."""

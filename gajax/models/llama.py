@@ -1,0 +1,278 @@
+"""LLaMA-family decoder in Flax NNX: RMSNorm, rotate-half RoPE, grouped-query attention, SwiGLU, scanned layers.
+
+Parameters carry ``logical_axes`` metadata and activations are constrained by logical name (see
+:mod:`gajax.sharding`), so the same module runs on one CPU and on a TPU pod. Layers are stacked on a leading
+``layers`` axis and run with ``jax.lax.scan``; an optional static KV cache serves prefill and decode.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+from jax.ad_checkpoint import checkpoint_name
+
+from gajax.config import load_config
+from gajax.sharding import constrain, prepend_axis
+
+
+@dataclasses.dataclass(frozen=True)
+class LlamaConfig:
+    """Architecture only: the numbers that decide the shapes and the maths of a checkpoint."""
+
+    vocab_size: int
+    embed_dim: int
+    num_layers: int
+    num_heads: int
+    num_kv_heads: int
+    head_dim: int
+    mlp_dim: int
+    rope_theta: float = 10000.0
+    norm_eps: float = 1e-5
+    tie_embeddings: bool = False
+    max_seq_len: int = 4096
+
+    def __post_init__(self) -> None:
+        if self.num_heads % self.num_kv_heads:
+            raise ValueError(f"num_heads {self.num_heads} is not a multiple of num_kv_heads {self.num_kv_heads}")
+        if self.head_dim % 2:
+            raise ValueError(f"head_dim {self.head_dim} must be even for rotary embeddings")
+
+    @property
+    def num_params(self) -> int:
+        """Parameter count (embeddings included)."""
+        attn = self.embed_dim * self.head_dim * (2 * self.num_heads + 2 * self.num_kv_heads)
+        mlp = 3 * self.embed_dim * self.mlp_dim
+        per_layer = attn + mlp + 2 * self.embed_dim
+        head = 0 if self.tie_embeddings else self.vocab_size * self.embed_dim
+        return self.vocab_size * self.embed_dim + self.num_layers * per_layer + self.embed_dim + head
+
+
+def load_arch(name_or_path: str) -> LlamaConfig:
+    """Load an architecture file: a shipped name (``smollm2_135m``, ``llama2_13b``, ``tiny``) or a YAML path."""
+    return load_config(LlamaConfig, name_or_path, group="model")
+
+
+# Remat policies by name, built on the checkpoint_name tags placed in the layer below.
+_PROJECTIONS = ("query_proj", "key_proj", "value_proj", "attn_out", "mlp_gate", "mlp_up", "mlp_out")
+REMAT_POLICIES: dict[str, Any] = {
+    "none": None,
+    "full": jax.checkpoint_policies.nothing_saveable,
+    "minimal": jax.checkpoint_policies.save_only_these_names(*_PROJECTIONS),
+    "save_qkv_proj": jax.checkpoint_policies.save_only_these_names("query_proj", "key_proj", "value_proj"),
+    "save_attn_out": jax.checkpoint_policies.save_only_these_names(
+        "query_proj", "key_proj", "value_proj", "attn_out"
+    ),
+    "dots": jax.checkpoint_policies.checkpoint_dots_with_no_batch_dims,
+}
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass
+class KVCache:
+    """Static KV cache: keys/values ``(layers, batch, cache_len, kv_heads, head_dim)``, a validity mask per slot and
+    the next slot to write. Slots are in time order for every row (prompts are left-padded)."""
+
+    keys: jax.Array
+    values: jax.Array
+    mask: jax.Array  # (batch, cache_len) bool: slot holds a real token
+    index: jax.Array  # () int32: next slot to write
+
+    @classmethod
+    def init(cls, cfg: LlamaConfig, batch: int, length: int, dtype: Any = jnp.float32) -> KVCache:
+        """An empty cache for ``batch`` sequences of up to ``length`` tokens."""
+        shape = (cfg.num_layers, batch, length, cfg.num_kv_heads, cfg.head_dim)
+        return cls(
+            keys=jnp.zeros(shape, dtype),
+            values=jnp.zeros(shape, dtype),
+            mask=jnp.zeros((batch, length), bool),
+            index=jnp.zeros((), jnp.int32),
+        )
+
+    @property
+    def length(self) -> int:
+        return self.keys.shape[2]
+
+
+def _param(rngs: nnx.Rngs, shape: tuple[int, ...], axes: tuple[str, ...], dtype: Any, std: float = 0.02) -> nnx.Param:
+    return nnx.Param(std * jax.random.normal(rngs.params(), shape, dtype), logical_axes=axes)
+
+
+class RMSNorm(nnx.Module):
+    """Root-mean-square layer norm, computed in float32."""
+
+    def __init__(self, dim: int, eps: float, param_dtype: Any):
+        self.scale = nnx.Param(jnp.ones((dim,), param_dtype), logical_axes=("norm",))
+        self.eps = eps
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        x32 = x.astype(jnp.float32)
+        normed = x32 * jax.lax.rsqrt(jnp.mean(x32 * x32, axis=-1, keepdims=True) + self.eps)
+        return (normed * self.scale[...].astype(jnp.float32)).astype(x.dtype)
+
+
+def rotary(x: jax.Array, positions: jax.Array, theta: float) -> jax.Array:
+    """Rotary embedding in HF's rotate-half convention; ``x`` is ``(batch, length, heads, head_dim)``."""
+    dim = x.shape[-1]
+    inv_freq = 1.0 / (theta ** (jnp.arange(0, dim, 2, dtype=jnp.float32) / dim))
+    angles = positions.astype(jnp.float32)[..., None] * inv_freq  # (b, t, d/2)
+    angles = jnp.concatenate([angles, angles], axis=-1)[:, :, None, :]
+    x32 = x.astype(jnp.float32)
+    half = dim // 2
+    rotated = jnp.concatenate([-x32[..., half:], x32[..., :half]], axis=-1)
+    return (x32 * jnp.cos(angles) + rotated * jnp.sin(angles)).astype(x.dtype)
+
+
+class DecoderLayer(nnx.Module):
+    """Pre-norm attention + SwiGLU block."""
+
+    def __init__(self, cfg: LlamaConfig, *, param_dtype: Any, dtype: Any, rngs: nnx.Rngs):
+        d, h, kv, hd, m = cfg.embed_dim, cfg.num_heads, cfg.num_kv_heads, cfg.head_dim, cfg.mlp_dim
+        self.cfg, self.dtype = cfg, dtype
+        self.attn_norm = RMSNorm(d, cfg.norm_eps, param_dtype)
+        self.q_proj = _param(rngs, (d, h, hd), ("embed", "heads", "head_dim"), param_dtype)
+        self.k_proj = _param(rngs, (d, kv, hd), ("embed", "kv_heads", "head_dim"), param_dtype)
+        self.v_proj = _param(rngs, (d, kv, hd), ("embed", "kv_heads", "head_dim"), param_dtype)
+        self.o_proj = _param(rngs, (h, hd, d), ("heads", "head_dim", "embed"), param_dtype)
+        self.mlp_norm = RMSNorm(d, cfg.norm_eps, param_dtype)
+        self.gate_proj = _param(rngs, (d, m), ("embed", "mlp"), param_dtype)
+        self.up_proj = _param(rngs, (d, m), ("embed", "mlp"), param_dtype)
+        self.down_proj = _param(rngs, (m, d), ("mlp", "embed"), param_dtype)
+
+    def _w(self, p: nnx.Param) -> jax.Array:
+        return p[...].astype(self.dtype)
+
+    def __call__(
+        self,
+        x: jax.Array,
+        positions: jax.Array,
+        attn_mask: jax.Array,
+        cache_kv: tuple[jax.Array, jax.Array] | None,
+        cache_index: jax.Array | None,
+    ) -> tuple[jax.Array, tuple[jax.Array, jax.Array] | None]:
+        cfg = self.cfg
+        h = self.attn_norm(x)
+        q = checkpoint_name(jnp.einsum("btd,dnh->btnh", h, self._w(self.q_proj)), "query_proj")
+        k = checkpoint_name(jnp.einsum("btd,dkh->btkh", h, self._w(self.k_proj)), "key_proj")
+        v = checkpoint_name(jnp.einsum("btd,dkh->btkh", h, self._w(self.v_proj)), "value_proj")
+        q = constrain(rotary(q, positions, cfg.rope_theta), ("batch", "length", "heads", "head_dim"))
+        k = constrain(rotary(k, positions, cfg.rope_theta), ("batch", "length", "kv_heads", "head_dim"))
+        v = constrain(v, ("batch", "length", "kv_heads", "head_dim"))
+        new_kv = None
+        if cache_kv is not None:
+            ck, cv = cache_kv
+            ck = jax.lax.dynamic_update_slice_in_dim(ck, k.astype(ck.dtype), cache_index, axis=1)
+            cv = jax.lax.dynamic_update_slice_in_dim(cv, v.astype(cv.dtype), cache_index, axis=1)
+            ck = constrain(ck, ("batch", "cache_length", "kv_heads", "head_dim"))
+            cv = constrain(cv, ("batch", "cache_length", "kv_heads", "head_dim"))
+            new_kv = (ck, cv)
+            k, v = ck.astype(self.dtype), cv.astype(self.dtype)
+        attn = jax.nn.dot_product_attention(q, k, v, mask=attn_mask[:, None, :, :])
+        attn = constrain(attn, ("batch", "length", "heads", "head_dim"))
+        out = checkpoint_name(jnp.einsum("btnh,nhd->btd", attn, self._w(self.o_proj)), "attn_out")
+        x = constrain(x + out, ("batch", "length", "embed"))
+
+        h = self.mlp_norm(x)
+        gate = checkpoint_name(jnp.einsum("btd,dm->btm", h, self._w(self.gate_proj)), "mlp_gate")
+        up = checkpoint_name(jnp.einsum("btd,dm->btm", h, self._w(self.up_proj)), "mlp_up")
+        hidden = constrain(jax.nn.silu(gate) * up, ("batch", "length", "mlp"))
+        out = checkpoint_name(jnp.einsum("btm,md->btd", hidden, self._w(self.down_proj)), "mlp_out")
+        return constrain(x + out, ("batch", "length", "embed")), new_kv
+
+
+class Llama(nnx.Module):
+    """The decoder: embeddings, ``num_layers`` scanned :class:`DecoderLayer` s, final norm and LM head."""
+
+    def __init__(
+        self,
+        cfg: LlamaConfig,
+        *,
+        dtype: Any = jnp.float32,
+        param_dtype: Any = jnp.float32,
+        remat: str = "none",
+        rngs: nnx.Rngs,
+    ):
+        if remat not in REMAT_POLICIES:
+            raise ValueError(f"unknown remat policy {remat!r}; choose from {sorted(REMAT_POLICIES)}")
+        self.cfg, self.dtype, self.remat = cfg, dtype, remat
+        self.embed = _param(rngs, (cfg.vocab_size, cfg.embed_dim), ("vocab", "embed"), param_dtype)
+
+        @nnx.vmap(in_axes=0, out_axes=0)
+        def stack(key: jax.Array) -> DecoderLayer:
+            return DecoderLayer(cfg, param_dtype=param_dtype, dtype=dtype, rngs=nnx.Rngs(params=key))
+
+        self.layers = stack(jax.random.split(rngs.params(), cfg.num_layers))
+        prepend_axis(self.layers, "layers")
+        self.final_norm = RMSNorm(cfg.embed_dim, cfg.norm_eps, param_dtype)
+        if not cfg.tie_embeddings:
+            self.lm_head = _param(rngs, (cfg.embed_dim, cfg.vocab_size), ("embed", "vocab"), param_dtype)
+
+    def __call__(
+        self,
+        tokens: jax.Array,
+        positions: jax.Array | None = None,
+        segment_ids: jax.Array | None = None,
+        cache: KVCache | None = None,
+        return_hidden: bool = False,
+    ) -> tuple[jax.Array, KVCache | None]:
+        """Logits ``(batch, length, vocab)`` in float32, and the updated cache when one is given.
+
+        ``segment_ids`` (0 = padding) restricts attention to tokens of the same segment, for padding and packing.
+        With a cache, the new tokens are written at ``cache.index`` and attend to every valid earlier slot.
+        """
+        batch, length = tokens.shape
+        if segment_ids is None:
+            segment_ids = jnp.ones((batch, length), jnp.int32)
+        valid = segment_ids > 0
+        if positions is None:
+            # Positions count real tokens only, so left padding does not shift them; a cache adds its history.
+            earlier = 0 if cache is None else jnp.sum(cache.mask, axis=1, keepdims=True)
+            positions = earlier + jnp.maximum(jnp.cumsum(valid, axis=1) - 1, 0)
+        tokens = constrain(tokens, ("batch", "length"))
+        x = jnp.take(self.embed[...], tokens, axis=0).astype(self.dtype)
+        x = constrain(x, ("batch", "length", "embed"))
+
+        if cache is None:
+            causal = jnp.tril(jnp.ones((length, length), bool))
+            same = segment_ids[:, :, None] == segment_ids[:, None, :]
+            attn_mask = causal[None] & same & valid[:, None, :]
+            index = None
+        else:
+            if length > cache.length:
+                raise ValueError(f"{length} new tokens do not fit a cache of {cache.length}")
+            index = cache.index
+            key_mask = jax.lax.dynamic_update_slice_in_dim(cache.mask, valid, index, axis=1)
+            slots = jnp.arange(cache.length)
+            causal = slots[None, :] <= (index + jnp.arange(length))[:, None]
+            attn_mask = causal[None] & key_mask[:, None, :]
+
+        graphdef, layer_state = nnx.split(self.layers)
+
+        def body(carry: jax.Array, xs: Any) -> tuple[jax.Array, Any]:
+            state, kv = xs
+            layer = nnx.merge(graphdef, state)
+            out, new_kv = layer(carry, positions, attn_mask, kv, index)
+            return out, new_kv
+
+        policy = REMAT_POLICIES[self.remat]
+        if self.remat != "none":
+            body = jax.checkpoint(body, policy=policy, prevent_cse=False)
+        kv_in = None if cache is None else (cache.keys, cache.values)
+        x, kv_out = jax.lax.scan(body, x, (layer_state, kv_in))
+
+        x = self.final_norm(x)
+        if return_hidden:
+            logits = x
+        elif self.cfg.tie_embeddings:
+            logits = jnp.einsum("btd,vd->btv", x, self.embed[...].astype(self.dtype))
+        else:
+            logits = jnp.einsum("btd,dv->btv", x, self.lm_head[...].astype(self.dtype))
+        if not return_hidden:
+            logits = constrain(logits.astype(jnp.float32), ("batch", "length", "vocab"))
+        new_cache = None
+        if cache is not None:
+            new_cache = KVCache(keys=kv_out[0], values=kv_out[1], mask=key_mask, index=index + length)
+        return logits, new_cache
