@@ -48,6 +48,87 @@ COMMANDS: dict[str, Command] = {
         "Greedy or sampled generation with a static KV cache. input=prompts.jsonl output=responses.jsonl streams "
         "records and resumes after an interruption; prompt='...' answers one prompt.",
     ),
+    "build-library": Command(
+        "gajax.index:BuildLibraryConfig",
+        "gajax.index:run_build_library",
+        "build_library",
+        "build the guideline library (dedup, embeddings, ScaNN index) and pairs.jsonl from guidelines_raw.jsonl",
+        "Reads raw=guidelines_raw.jsonl and inputs=inputs.jsonl, merges near-duplicate guidelines (fuzzy ratio >= "
+        "dedup_threshold), embeds them, writes output=DIR (guidelines.jsonl, embeddings.npy, manifest.json, index/) "
+        "and pairs=pairs.jsonl remapped through the merge map.",
+    ),
+    "retrieve": Command(
+        "gajax.index:RetrieveConfig",
+        "gajax.index:run_retrieve",
+        "retrieve",
+        "look up guidelines for one query or a JSONL file of prompts (top-20, fuzzy dedup, keep 6)",
+        "query='...' prints the kept guidelines; input=prompts.jsonl output=FILE.jsonl writes one record per prompt "
+        "and resumes after an interruption.",
+    ),
+    "serve-guidelines": Command(
+        "gajax.serve:ServeConfig",
+        "gajax.serve:run_serve",
+        "serve_guidelines",
+        "serve a guideline library over HTTP (POST /retrieve, GET /health)",
+        "A JSON API with request batching and size limits; see gajax/serve.py for the request format.",
+    ),
+    "expand-inputs": Command(
+        "gajax.expand:ExpandConfig",
+        "gajax.expand:run_expand",
+        "expand_inputs",
+        "grow seed questions per category into many diverse training inputs (ROUGE-L filter, resumable)",
+        "Self-instruct style expansion: the model sees example requests of a category and writes new ones; a new "
+        "one is kept only if its ROUGE-L against every kept one is <= rouge_threshold (0.7).",
+    ),
+    "detect": Command(
+        "gajax.detect:DetectConfig",
+        "gajax.detect:run_detect",
+        "detect",
+        "judge every training input for safety risk (few-shot; inputs.jsonl -> detections.jsonl, resumable)",
+        "Asks llm (gajax's decoder, or an OpenAI-compatible API with llm.backend=openai) for an analysis ending "
+        "in 'Final answer: Yes/No'; unparseable answers are retried and recorded as unparsed. limit=N, "
+        "shard.index/shard.count split the inputs across hosts; a summary lists rejected inputs and failures.",
+    ),
+    "write-guidelines": Command(
+        "gajax.guidelines:WriteGuidelinesConfig",
+        "gajax.guidelines:run_write_guidelines",
+        "write_guidelines",
+        "write input-specific guidelines (inputs.jsonl + detections.jsonl -> guidelines_raw.jsonl, resumable)",
+        "Risky inputs get the risk-aware multi-turn prompt with their detection analysis in context, the others "
+        "the quality prompt; answers are parsed into 'Title: description' guidelines and validated.",
+    ),
+    "serve-llm": Command(
+        "gajax.llm.server:ServeConfig",
+        "gajax.llm.server:run_serve_llm",
+        "serve_llm",
+        "serve gajax's decoder as an OpenAI-compatible chat-completions endpoint",
+        "POST /v1/chat/completions (non-streaming) and GET /v1/models; concurrent requests are batched into one "
+        "generate call; size limits and OpenAI-style JSON errors.",
+    ),
+    "sft": Command(
+        "gajax.finetune.train:FinetuneConfig",
+        "gajax.finetune.train:run_sft",
+        "sft",
+        "supervised fine-tuning (Labrador) on guided responses",
+        "Full-parameter SFT with loss on response tokens only, packing, gradient accumulation, Orbax checkpoints "
+        "(resume, SIGTERM-safe) and HF export. Hardware recipes: --config recipes/labrador_13b_v5e64.",
+    ),
+    "dpo": Command(
+        "gajax.finetune.train:FinetuneConfig",
+        "gajax.finetune.train:run_dpo",
+        "dpo",
+        "DPO fine-tuning: guided response = chosen, unguided = rejected",
+        "Direct preference optimisation in TRL's vocabulary (beta, sigmoid loss, label_smoothing) with reference "
+        "log-probs precomputed in one pass.",
+    ),
+    "aot": Command(
+        "gajax.finetune.aot:AotConfig",
+        "gajax.finetune.aot:run_aot",
+        "aot",
+        "compile a recipe's train step for a TPU topology from this host and report per-chip memory",
+        "Ahead-of-time compilation with libtpu (pip install 'jax[tpu]'): an out-of-memory plan fails here, not on "
+        "the pod. Exit status 1 when the plan leaves less than min_headroom of HBM free.",
+    ),
     "convert": Command(
         "gajax.convert.cli:ConvertConfig",
         "gajax.convert.cli:run_convert",
@@ -55,6 +136,22 @@ COMMANDS: dict[str, Command] = {
         "convert decoder weights (GGUF or HF safetensors) to HF safetensors",
         "Load weights with gajax's importers and export them as an HF LLaMA directory (config.json + safetensors) "
         "that transformers loads.",
+    ),
+    "train-retriever": Command(
+        "gajax.retriever.train:TrainRetrieverConfig",
+        "gajax.retriever.train:run_train_retriever",
+        "retriever/minilm",
+        "train the dual-encoder retriever on (input, guideline) pairs",
+        "Contrastive (InfoNCE, multi-positive masked) training of the dual encoder on pairs.jsonl against the "
+        "guidelines.jsonl library, data-parallel over the mesh; resumes from its Orbax checkpoints.",
+    ),
+    "embed": Command(
+        "gajax.retriever.embed:EmbedConfig",
+        "gajax.retriever.embed:run_embed",
+        "embed",
+        "embed the texts of a JSONL file with the retriever",
+        "Writes a float32 .npy matrix (one row per record) and an .ids.json file; checkpoint=DIR uses a "
+        "train-retriever run, otherwise model.weights (all-MiniLM-L6-v2 by default).",
     ),
 }
 
@@ -75,7 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"YAML file or shipped config name (default: {cmd.default_config or 'none'})",
         )
         p.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
-        p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="dotted config overrides, e.g. max_new_tokens=64")
+        p.add_argument(
+            "overrides", nargs="*", metavar="KEY=VALUE", help="dotted config overrides, e.g. max_new_tokens=64"
+        )
     return parser
 
 

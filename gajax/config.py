@@ -7,6 +7,7 @@ key or value raises :class:`ConfigError` naming the full dotted key.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib.resources
 import types
@@ -147,6 +148,9 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
             raise ConfigError(f"{key}: expected an integer, got {value!r}")
         return value
     if tp is float:
+        if isinstance(value, str):  # YAML 1.1 reads "1e-5" (no dot) as a string
+            with contextlib.suppress(ValueError):
+                value = float(value)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"{key}: expected a number, got {value!r}")
         return float(value)
@@ -206,9 +210,26 @@ def load_config(
     """Load ``cls`` from an optional YAML file (path or shipped name) plus dotted overrides."""
     data: dict[str, Any] = {}
     if path is not None:
-        data = read_yaml(resolve_config_path(path, group))
+        data = read_layered_yaml(resolve_config_path(path, group))
     data = merge(data, parse_overrides(overrides))
     return from_dict(cls, data)
+
+
+def read_layered_yaml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read a YAML config whose optional ``_base`` key names another config (a path relative to this file, or a
+    shipped name such as ``sft`` or ``recipes/labrador_13b_v5e64_sft``) to merge underneath it."""
+    path = path.resolve()
+    if path in seen:
+        raise ConfigError(f"{path}: _base loop through {', '.join(map(str, seen))}")
+    data = read_yaml(path)
+    base = data.pop("_base", None)
+    if base is None:
+        return data
+    if not isinstance(base, str):
+        raise ConfigError(f"{path}: _base must be a config name or path, got {base!r}")
+    relative = path.parent / base
+    base_path = relative if relative.suffix in (".yaml", ".yml") and relative.exists() else resolve_config_path(base)
+    return merge(read_layered_yaml(base_path, (*seen, path)), data)
 
 
 def dump_config(cfg: Any) -> str:

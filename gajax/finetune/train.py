@@ -1,0 +1,357 @@
+"""``gajax sft`` and ``gajax dpo``: Labrador fine-tuning on guided responses, from one CPU to a TPU pod.
+
+One loop serves both trainers: encode the records, build the sharded train state, then for each global batch run
+the jitted step, log ``loss, tokens/s/chip, TFLOP/s/chip, MFU`` and save Orbax checkpoints (every N steps, at the
+end, and when SIGTERM announces a preemption). A restart with the same ``output_dir`` resumes exactly: the batch
+order is a function of (seed, epoch), so the step number alone fixes the data position.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import signal
+from pathlib import Path
+from typing import Any, Literal
+
+import jax
+import numpy as np
+from flax import nnx
+from jax.sharding import Mesh, NamedSharding
+from tqdm import tqdm
+
+from gajax.checkpoint import CheckpointManager, abstract_target
+from gajax.config import dump_config, to_dict
+from gajax.convert.hf_llama import export_hf_llama
+from gajax.decoder import DecoderConfig, load_decoder
+from gajax.finetune.data import (
+    EncodeStats,
+    encode_dpo_records,
+    encode_sft_records,
+    epoch_batches,
+    pack,
+    pack_rows,
+)
+from gajax.finetune.step import (
+    OptimizerConfig,
+    batch_shardings,
+    build_optimizer,
+    init_train_state,
+    jit_step,
+    make_dpo_step,
+    make_sequence_logp,
+    make_sft_step,
+    train_state_shardings,
+)
+from gajax.perf import StepMeter
+from gajax.records import read_jsonl
+from gajax.sharding import MeshConfig, logical_to_spec, make_mesh
+
+log = logging.getLogger("gajax.finetune")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Batching, schedule length, logging and checkpoints."""
+
+    seq_len: int = 2048
+    micro_batch: int = 8
+    grad_accum: int = 1
+    epochs: int = 1
+    max_steps: int = 0  # stop this run after this step (0: run all epochs); the schedule always spans the epochs
+    seed: int = 0
+    log_every: int = 1
+    checkpoint_every: int = 100
+    keep_checkpoints: int = 3
+    async_checkpoints: bool = True
+    output_dir: str = "runs/labrador"
+    export_hf: bool = True
+
+    @property
+    def global_batch(self) -> int:
+        return self.micro_batch * self.grad_accum
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+    """The training file and how to render it.
+
+    SFT reads ``prompt_field`` and ``response_field``; DPO reads ``prompt_field``, ``chosen_field`` and
+    ``rejected_field`` (for a ``guided.jsonl`` with unguided responses: ``chosen_field=response``,
+    ``rejected_field=unguided_response``).
+    """
+
+    path: str = "guided.jsonl"
+    prompt_field: str = "prompt"
+    response_field: str = "response"
+    chosen_field: str = "chosen"
+    rejected_field: str = "rejected"
+    system: str = ""
+    max_prompt_length: int = 1024
+    pack: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class DPOSettings:
+    """TRL's DPO vocabulary."""
+
+    beta: float = 0.1
+    loss_type: Literal["sigmoid"] = "sigmoid"
+    label_smoothing: float = 0.0
+    precompute_ref_log_probs: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class TpuConfig:
+    """The TPU slice a recipe targets (for ``gajax aot`` and the pod scripts; training itself uses whatever devices
+    it finds)."""
+
+    topology: str = ""
+    num_slices: int = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class FinetuneConfig:
+    """A full ``gajax sft`` / ``gajax dpo`` run."""
+
+    model: DecoderConfig = dataclasses.field(default_factory=DecoderConfig)
+    mesh: MeshConfig = dataclasses.field(default_factory=MeshConfig)
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+    optimizer: OptimizerConfig = dataclasses.field(default_factory=OptimizerConfig)
+    dpo: DPOSettings = dataclasses.field(default_factory=DPOSettings)
+    tpu: TpuConfig = dataclasses.field(default_factory=TpuConfig)
+
+
+def log_topology() -> None:
+    """Log process and device counts (the first line to read when a pod run hangs)."""
+    log.warning(
+        "process %d/%d: %d local devices, %d global devices (%s)",
+        jax.process_index(),
+        jax.process_count(),
+        jax.local_device_count(),
+        jax.device_count(),
+        jax.devices()[0].device_kind,
+    )
+
+
+def _records(cfg: DataConfig, fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    out = []
+    for record in read_jsonl(cfg.path, {cfg.prompt_field: str}):
+        out.append({name: record.get(getattr(cfg, f"{name}_field")) for name in fields})
+    return out
+
+
+def global_batch_to_device(rows: dict[str, np.ndarray], shardings: dict[str, NamedSharding]) -> dict[str, jax.Array]:
+    """Place a host batch ``(accum, batch, ...)`` on the mesh; each process supplies only the rows it owns."""
+    out = {}
+    for key, array in rows.items():
+        sharding = shardings[key]
+        index_map = sharding.addressable_devices_indices_map(array.shape)
+        batch_slices = [idx[1] for idx in index_map.values()]
+        lo = min(s.start or 0 for s in batch_slices)
+        hi = max(array.shape[1] if s.stop is None else s.stop for s in batch_slices)
+        out[key] = jax.make_array_from_process_local_data(sharding, array[:, lo:hi], array.shape)
+    return out
+
+
+class _Preemption:
+    """Turns SIGTERM into a flag the loop checks after each step."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous = signal.signal(signal.SIGTERM, self._handle)
+
+    def _handle(self, *_: Any) -> None:
+        self.requested = True
+
+    def restore(self) -> None:
+        signal.signal(signal.SIGTERM, self._previous)
+
+
+def _reference_log_probs(
+    graphdef: nnx.GraphDef, params: nnx.State, rows: dict[str, np.ndarray], micro: int, mesh: Mesh
+) -> np.ndarray:
+    """Sequence log-probs of every row under the initial (reference) parameters, in one pass."""
+    logp = jax.jit(make_sequence_logp(graphdef))
+    ranks = {k: 2 for k in rows}
+    shardings = batch_shardings(mesh, ranks, accumulation=False)
+    out = np.zeros(len(rows["inputs"]), np.float32)
+    with jax.set_mesh(mesh):
+        for start in tqdm(range(0, len(out), micro), desc="reference log-probs", unit="batch"):
+            chunk = {k: v[start : start + micro] for k, v in rows.items()}
+            n = len(chunk["inputs"])
+            if n < micro:  # pad the last chunk to a compiled shape
+                chunk = {k: np.concatenate([v, np.zeros((micro - n, *v.shape[1:]), v.dtype)]) for k, v in chunk.items()}
+            placed = {k: jax.device_put(v, shardings[k]) for k, v in chunk.items()}
+            out[start : start + n] = np.asarray(logp(params, placed))[:n]
+    return out
+
+
+def prepare_rows(cfg: FinetuneConfig, tokenizer: Any, mode: str) -> tuple[dict[str, np.ndarray], EncodeStats]:
+    """Encode the training file into fixed-length rows (packed for SFT; chosen/rejected pairs for DPO)."""
+    t = cfg.train
+    common = {"max_length": t.seq_len + 1, "max_prompt_length": cfg.data.max_prompt_length,
+              "system": cfg.data.system or None, "source": cfg.data.path}
+    if mode == "sft":
+        examples, stats = encode_sft_records(_records(cfg.data, ("prompt", "response")), tokenizer, **common)
+        rows = pack(examples, t.seq_len) if cfg.data.pack else pack_rows(examples, t.seq_len)
+        return rows, stats
+    pairs, stats = encode_dpo_records(_records(cfg.data, ("prompt", "chosen", "rejected")), tokenizer, **common)
+    chosen = pack_rows([p.chosen for p in pairs], t.seq_len)
+    rejected = pack_rows([p.rejected for p in pairs], t.seq_len)
+    # A DPO "row" is a pair: arrays (pairs, 2, seq_len), split into chosen and rejected halves per micro-batch.
+    return {k: np.stack([chosen[k], rejected[k]], axis=1) for k in chosen}, stats
+
+
+def check_batch_divides(micro_batch: int, mesh: Mesh) -> None:
+    """Fail early, with the sizes, when the micro-batch cannot be split over the mesh's batch axes."""
+    spec = logical_to_spec(("batch",), mesh_axes=mesh.axis_names)[0]
+    names = () if spec is None else (spec,) if isinstance(spec, str) else spec
+    shards = int(np.prod([mesh.shape[n] for n in names]))
+    if micro_batch % shards:
+        raise ValueError(
+            f"train.micro_batch={micro_batch} does not divide over the {shards} batch shards of mesh "
+            f"{dict(mesh.shape)}; use a multiple of {shards} or give tensor parallelism more of the devices"
+        )
+
+
+def _dpo_micro_batches(rows: dict[str, np.ndarray], index: np.ndarray, accum: int) -> dict[str, np.ndarray]:
+    out = {}
+    for key, array in rows.items():
+        picked = array[index].reshape(accum, -1, *array.shape[1:])  # (accum, pairs, 2, ...)
+        out[key] = np.concatenate([picked[:, :, 0], picked[:, :, 1]], axis=1)  # chosen rows then rejected rows
+    return out
+
+
+def run_finetune(cfg: FinetuneConfig, mode: Literal["sft", "dpo"]) -> dict[str, Any]:
+    """Train; returns the last metrics. Resumes from ``train.output_dir`` when it holds a checkpoint."""
+    t = cfg.train
+    log_topology()
+    mesh = make_mesh(cfg.mesh)
+    check_batch_divides(t.micro_batch, mesh)
+    model, tokenizer = load_decoder(cfg.model, mesh)
+    rows, stats = prepare_rows(cfg, tokenizer, mode)
+    num_rows = len(rows["inputs"])
+    if num_rows < t.global_batch:
+        raise ValueError(
+            f"{cfg.data.path}: {num_rows} training rows are fewer than one global batch ({t.global_batch})"
+        )
+    steps_per_epoch = num_rows // t.global_batch
+    schedule_steps = steps_per_epoch * t.epochs
+    total_steps = min(t.max_steps, schedule_steps) if t.max_steps else schedule_steps
+    log.warning(
+        "%s: %d examples -> %d rows; %d steps (%d per epoch); %d prompts and %d responses truncated",
+        mode, stats.examples, num_rows, total_steps, steps_per_epoch, stats.prompts_truncated,
+        stats.responses_truncated,
+    )
+
+    arch = model.cfg
+    graphdef, params = nnx.split(model)
+    if mode == "dpo":
+        flat = {k: v.reshape(-1, *v.shape[2:]) for k, v in rows.items()}
+        ref = _reference_log_probs(graphdef, params, flat, max(t.micro_batch, 1) * 2, mesh)
+        rows["reference_logps"] = ref.reshape(num_rows, 2)
+    tx = build_optimizer(cfg.optimizer, schedule_steps)
+    state_shardings = train_state_shardings(tx, params, mesh)
+    with jax.set_mesh(mesh):
+        state = jax.jit(lambda p: init_train_state(p, tx), out_shardings=state_shardings)(params)
+    del model, params
+
+    out_dir = Path(t.output_dir)
+    manager = CheckpointManager(out_dir / "checkpoints", keep=t.keep_checkpoints, async_save=t.async_checkpoints)
+    metadata = {"mode": mode, "config": to_dict(cfg), "arch": dataclasses.asdict(arch),
+                "layout": "gajax-scanned", "tokenizer": getattr(tokenizer, "source", "")}
+    start = 0
+    if manager.latest_step() is not None:
+        target = abstract_target(state, state_shardings)
+        state, _ = manager.restore(target)
+        start = int(state["step"])
+        log.warning("resumed from %s at step %d", manager.directory, start)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "config.yaml").write_text(dump_config(cfg))
+
+    # Batches are (accum, rows, seq_len); DPO's reference log-probs are (accum, rows).
+    ranks = {k: (2 if k == "reference_logps" else 3) for k in rows}
+    shardings = batch_shardings(mesh, ranks)
+    step_fn = jit_step(
+        make_sft_step(graphdef, tx)
+        if mode == "sft"
+        else make_dpo_step(graphdef, tx, cfg.dpo.beta, cfg.dpo.label_smoothing),
+        state_shardings,
+        shardings,
+        mesh,
+    )
+    meter = StepMeter(arch, t.seq_len, jax.device_count(), jax.devices()[0].device_kind)
+    preemption = _Preemption()
+    metrics: dict[str, Any] = {}
+    bar = tqdm(total=total_steps, initial=start, desc=mode, unit="step", disable=jax.process_index() != 0)
+    history = out_dir / "metrics.jsonl"
+    try:
+        with jax.set_mesh(mesh):
+            step = start
+            while step < total_steps:
+                epoch, position = divmod(step, steps_per_epoch)
+                for index in epoch_batches(num_rows, t.global_batch, t.seed, epoch, start=position):
+                    if mode == "sft":
+                        host = {k: v[index].reshape(t.grad_accum, t.micro_batch, -1) for k, v in rows.items()}
+                    else:
+                        host = _dpo_micro_batches(rows, index, t.grad_accum)
+                    tokens = int(host["segment_ids"].astype(bool).sum())
+                    state, step_metrics = step_fn(state, global_batch_to_device(host, shardings))
+                    step += 1
+                    bar.update(1)
+                    if step % t.log_every == 0 or step == total_steps:
+                        metrics = {k: float(v) for k, v in step_metrics.items()} | meter.measure(tokens * t.log_every)
+                        metrics["step"] = step
+                        bar.set_postfix(loss=f"{metrics['loss']:.4f}")
+                        _log_step(metrics)
+                        if jax.process_index() == 0:
+                            with history.open("a") as f:
+                                f.write(json.dumps(metrics) + "\n")
+                    if step % t.checkpoint_every == 0 or preemption.requested:
+                        manager.save(step, state, metadata, force=True)
+                    if preemption.requested:
+                        manager.wait()
+                        log.warning("SIGTERM: saved step %d to %s; stopping", step, manager.directory)
+                        return metrics
+                    if step >= total_steps:
+                        break
+            if manager.latest_step() != step:
+                manager.save(step, state, metadata, force=True)
+            manager.wait()
+    finally:
+        bar.close()
+        preemption.restore()
+        manager.close()
+    if t.export_hf and jax.process_index() == 0:
+        trained = nnx.merge(graphdef, state["params"])
+        export_hf_llama(trained, out_dir / "hf", special_ids={"bos_token_id": tokenizer.bos_id,
+                                                             "eos_token_id": tokenizer.eos_id})
+        tokenizer.save(out_dir / "hf")
+        log.warning("exported HF safetensors to %s", out_dir / "hf")
+    return metrics
+
+
+def _log_step(m: dict[str, Any]) -> None:
+    parts = [f"step {m['step']}", f"loss {m['loss']:.4f}", f"{m['seconds']:.2f}s",
+             f"{m['tokens_per_s_per_chip']:.0f} tokens/s/chip", f"{m['tflops_per_chip']:.2f} TFLOP/s/chip"]
+    if "mfu" in m:
+        parts.append(f"MFU {m['mfu']:.1%}")
+    for key in ("rewards/accuracy", "rewards/margin"):
+        if key in m:
+            parts.append(f"{key} {m[key]:.3f}")
+    log.warning(", ".join(parts))
+
+
+def run_sft(cfg: FinetuneConfig) -> int:
+    """``gajax sft``."""
+    run_finetune(cfg, "sft")
+    return 0
+
+
+def run_dpo(cfg: FinetuneConfig) -> int:
+    """``gajax dpo``."""
+    run_finetune(cfg, "dpo")
+    return 0

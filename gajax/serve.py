@@ -1,0 +1,282 @@
+"""``gajax serve-guidelines``: the guideline library over HTTP with a JSON API and request batching.
+
+Endpoints:
+
+- ``GET /health``: ``{"status": "ok", "guidelines": N, "library_hash": ..., "encoder": ...}``.
+- ``POST /retrieve``: body ``{"queries": ["...", ...]}`` (or ``{"query": "..."}``), optional ``top_n``,
+  ``keep``, ``dedup_threshold``. Answer: ``{"results": [{"query": q, "guidelines": [{"id", "text", "kind",
+  "score", "rank"}, ...]}, ...]}``, one entry per query in request order.
+
+Requests from concurrent clients are queued; one worker thread takes up to ``max_batch`` queries (waiting at
+most ``max_wait_ms`` for more) and answers them with one embedding call and one batched index search. Bodies
+over ``max_request_bytes``, more than ``max_queries`` queries or a query over ``max_query_chars`` get 413;
+malformed requests get 400; each error body is ``{"error": "..."}`` naming the limit or field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import queue
+import threading
+import time
+from concurrent.futures import Future
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from gajax.index import GuidelineRetriever, open_retriever
+
+
+@dataclasses.dataclass(frozen=True)
+class ServeConfig:
+    """The library to serve, the address, Stage-2 defaults, batching and input limits."""
+
+    library: str = "library"
+    encoder: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8100
+    top_n: int = 20
+    keep: int = 6
+    dedup_threshold: float = 0.5
+    max_batch: int = 64
+    max_wait_ms: float = 5.0
+    max_request_bytes: int = 1 << 20
+    max_queries: int = 64
+    max_query_chars: int = 4000
+
+
+class RequestError(ValueError):
+    """A request the server refuses, with its HTTP status."""
+
+    def __init__(self, status: HTTPStatus, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclasses.dataclass
+class _Job:
+    queries: list[str]
+    top_n: int
+    keep: int
+    threshold: float
+    future: Future
+
+
+class Batcher:
+    """Collects queued jobs into batches and answers them on one worker thread."""
+
+    def __init__(self, retriever: GuidelineRetriever, max_batch: int, max_wait_ms: float):
+        self.retriever = retriever
+        self.max_batch = max_batch
+        self.max_wait = max_wait_ms / 1e3
+        self.jobs: queue.Queue[_Job | None] = queue.Queue()
+        self.batches = 0
+        self.worker = threading.Thread(target=self._loop, name="guideline-batcher", daemon=True)
+        self.worker.start()
+
+    def submit(self, queries: list[str], top_n: int, keep: int, threshold: float) -> Future:
+        """Queue a request; the future resolves to one result list per query."""
+        job = _Job(queries, top_n, keep, threshold, Future())
+        self.jobs.put(job)
+        return job.future
+
+    def close(self) -> None:
+        self.jobs.put(None)
+        self.worker.join(timeout=10)
+
+    def _loop(self) -> None:
+        while True:
+            first = self.jobs.get()
+            if first is None:
+                return
+            batch, size = [first], len(first.queries)
+            deadline = time.monotonic() + self.max_wait
+            while size < self.max_batch:
+                try:
+                    job = self.jobs.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if job is None:
+                    self.jobs.put(None)
+                    break
+                batch.append(job)
+                size += len(job.queries)
+            self._answer(batch)
+
+    def _answer(self, batch: list[_Job]) -> None:
+        groups: dict[tuple[int, int, float], list[_Job]] = {}
+        for job in batch:
+            groups.setdefault((job.top_n, job.keep, job.threshold), []).append(job)
+        for (top_n, keep, threshold), jobs in groups.items():
+            queries = [q for job in jobs for q in job.queries]
+            try:
+                results = self.retriever.retrieve(queries, top_n=top_n, dedup_threshold=threshold, keep=keep)
+            except Exception as err:  # the error goes back to every waiting client
+                for job in jobs:
+                    job.future.set_exception(err)
+                continue
+            self.batches += 1
+            start = 0
+            for job in jobs:
+                job.future.set_result(results[start : start + len(job.queries)])
+                start += len(job.queries)
+
+
+def parse_request(body: bytes, cfg: ServeConfig) -> tuple[list[str], int, int, float]:
+    """Validate a ``/retrieve`` body: ``(queries, top_n, keep, dedup_threshold)`` or :class:`RequestError`."""
+    try:
+        payload = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise RequestError(HTTPStatus.BAD_REQUEST, f"body is not valid JSON: {err}") from None
+    if not isinstance(payload, dict):
+        raise RequestError(HTTPStatus.BAD_REQUEST, "body must be a JSON object with 'queries' or 'query'")
+    if "query" in payload:
+        queries = [payload["query"]]
+    elif "queries" in payload:
+        queries = payload["queries"]
+    else:
+        raise RequestError(
+            HTTPStatus.BAD_REQUEST, "body needs 'queries' (a list of strings) or 'query' (a string)"
+        )
+    if not isinstance(queries, list) or not all(isinstance(q, str) for q in queries):
+        raise RequestError(HTTPStatus.BAD_REQUEST, "'queries' must be a list of strings")
+    if not queries:
+        raise RequestError(HTTPStatus.BAD_REQUEST, "'queries' is empty")
+    if len(queries) > cfg.max_queries:
+        raise RequestError(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            f"{len(queries)} queries, the limit is max_queries={cfg.max_queries}",
+        )
+    for i, q in enumerate(queries):
+        if not q.strip():
+            raise RequestError(HTTPStatus.BAD_REQUEST, f"query {i} is empty")
+        if len(q) > cfg.max_query_chars:
+            raise RequestError(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                f"query {i} has {len(q)} characters, the limit is max_query_chars={cfg.max_query_chars}",
+            )
+    top_n = payload.get("top_n", cfg.top_n)
+    keep = payload.get("keep", cfg.keep)
+    threshold = payload.get("dedup_threshold", cfg.dedup_threshold)
+    if not isinstance(top_n, int) or not 1 <= top_n <= 1000:
+        raise RequestError(HTTPStatus.BAD_REQUEST, "'top_n' must be an integer in [1, 1000]")
+    if not isinstance(keep, int) or not 1 <= keep <= top_n:
+        raise RequestError(HTTPStatus.BAD_REQUEST, "'keep' must be an integer in [1, top_n]")
+    if not isinstance(threshold, int | float) or not 0 < threshold <= 1:
+        raise RequestError(HTTPStatus.BAD_REQUEST, "'dedup_threshold' must be a number in (0, 1]")
+    return queries, top_n, keep, float(threshold)
+
+
+class GuidelineServer:
+    """The HTTP server and its batcher; ``port=0`` binds a free port (see ``address``)."""
+
+    def __init__(self, retriever: GuidelineRetriever, cfg: ServeConfig):
+        self.cfg = cfg
+        self.retriever = retriever
+        self.batcher = Batcher(retriever, cfg.max_batch, cfg.max_wait_ms)
+        self.httpd = ThreadingHTTPServer((cfg.host, cfg.port), self._handler_class())
+        self.httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self.httpd.server_address[:2]
+        return str(host), int(port)
+
+    def start(self) -> GuidelineServer:
+        """Serve on a background thread."""
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="guideline-http", daemon=True)
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.batcher.close()
+
+    def health(self) -> dict[str, Any]:
+        library = self.retriever.library
+        return {
+            "status": "ok",
+            "guidelines": len(library),
+            "library_hash": library.library_hash,
+            "library_version": library.version,
+            "encoder": library.encoder.name,
+            "index": self.retriever.index.method,
+        }
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet by default
+                return
+
+            def _send(self, status: HTTPStatus, payload: dict[str, Any]) -> None:
+                body = json.dumps(payload, ensure_ascii=False).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                if self.path == "/health":
+                    self._send(HTTPStatus.OK, server.health())
+                else:
+                    self._send(HTTPStatus.NOT_FOUND, {"error": f"no endpoint GET {self.path}; try /health"})
+
+            def do_POST(self) -> None:
+                if self.path != "/retrieve":
+                    self._send(
+                        HTTPStatus.NOT_FOUND, {"error": f"no endpoint POST {self.path}; try /retrieve"}
+                    )
+                    return
+                length_header = self.headers.get("Content-Length")
+                if length_header is None or not length_header.isdigit():
+                    self.close_connection = True
+                    self._send(HTTPStatus.LENGTH_REQUIRED, {"error": "a Content-Length header is required"})
+                    return
+                length = int(length_header)
+                if length > server.cfg.max_request_bytes:
+                    self.close_connection = True  # the unread body must not be taken for the next request
+                    limit = server.cfg.max_request_bytes
+                    message = f"body has {length} bytes, the limit is max_request_bytes={limit}"
+                    self._send(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": message})
+                    return
+                try:
+                    queries, top_n, keep, threshold = parse_request(self.rfile.read(length), server.cfg)
+                    results = server.batcher.submit(queries, top_n, keep, threshold).result()
+                except RequestError as err:
+                    self._send(err.status, {"error": str(err)})
+                    return
+                except Exception as err:
+                    self._send(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": f"{type(err).__name__}: {err}"})
+                    return
+                answer = [
+                    {"query": q, "guidelines": [r.to_record() for r in found]}
+                    for q, found in zip(queries, results, strict=True)
+                ]
+                self._send(HTTPStatus.OK, {"results": answer})
+
+        return Handler
+
+
+def run_serve(cfg: ServeConfig) -> int:
+    """Runner of ``gajax serve-guidelines``: load the library, its index and query encoder; serve forever."""
+    retriever = open_retriever(cfg.library, cfg.encoder)
+    server = GuidelineServer(retriever, cfg)
+    host, port = server.address
+    print(
+        f"serving {len(retriever.library)} guidelines on http://{host}:{port} (POST /retrieve, GET /health)"
+    )
+    try:
+        server.httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+    return 0

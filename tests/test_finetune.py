@@ -1,0 +1,280 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from flax import nnx
+
+from gajax.config import load_config
+from gajax.decoder import load_tokenizer
+from gajax.finetune.data import EncodeStats, encode_dpo_records, encode_sft_records, pack
+from gajax.finetune.losses import dpo_loss
+from gajax.finetune.step import (
+    OptimizerConfig,
+    batch_shardings,
+    build_optimizer,
+    init_train_state,
+    jit_step,
+    make_sft_step,
+    train_state_shardings,
+)
+from gajax.finetune.train import FinetuneConfig, run_finetune
+from gajax.models.llama import Llama, load_arch
+from gajax.records import RecordError
+from gajax.sharding import MeshConfig, create_sharded, make_mesh
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# A tiny decoder with SmolLM2's vocabulary, so the real tokenizer and chat template drive it.
+TINY_CHAT_ARCH = """
+vocab_size: 49152
+embed_dim: 32
+num_layers: 2
+num_heads: 4
+num_kv_heads: 2
+head_dim: 8
+mlp_dim: 64
+rope_theta: 100000.0
+tie_embeddings: true
+max_seq_len: 256
+"""
+
+EXAMPLES = [
+    ("How do I boil an egg?", "Place the egg in boiling water for nine minutes, then cool it in cold water."),
+    ("Name a primary colour.", "Red is a primary colour."),
+    ("What is 2 + 3?", "2 + 3 = 5."),
+    ("Say hello in French.", "Bonjour!"),
+    ("Give me a synonym for quick.", "Fast."),
+    ("What is the capital of Italy?", "Rome is the capital of Italy."),
+    ("Is the sun a star?", "Yes, the Sun is a star."),
+    ("Spell cat backwards.", "tac"),
+]
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return load_tokenizer("smollm2")
+
+
+@pytest.fixture(scope="module")
+def tiny_arch(tmp_path_factory):
+    path = tmp_path_factory.mktemp("arch") / "tiny_chat.yaml"
+    path.write_text(TINY_CHAT_ARCH)
+    return path
+
+
+def test_prompt_tokens_carry_no_loss_and_eos_appears_once(tokenizer):
+    records = [{"prompt": p, "response": r} for p, r in EXAMPLES[:3]]
+    records.append({"prompt": "Echo.", "response": "Done.<|im_end|>"})  # an EOS spelled out is not doubled
+    examples, stats = encode_sft_records(records, tokenizer, max_length=512, max_prompt_length=256)
+    eos = tokenizer.eos_id
+    for record, ex in zip(records, examples, strict=True):
+        prompt_ids = tokenizer.encode(
+            tokenizer.apply_chat_template([{"role": "user", "content": record["prompt"]}], add_generation_prompt=True)
+        )
+        n = len(prompt_ids)
+        assert ex.tokens[:n].tolist() == prompt_ids
+        assert ex.response_mask[:n].sum() == 0 and ex.response_mask[n:].all()
+        assert ex.tokens[-1] == eos and int((ex.tokens[n:] == eos).sum()) == 1
+        assert tokenizer.bos_id is None or tokenizer.bos_id not in ex.tokens[n:].tolist()
+        assert tokenizer.decode(ex.tokens[n:-1]) == record["response"].replace("<|im_end|>", "")
+    assert stats.prompts_truncated == stats.responses_truncated == 0
+
+
+def test_truncation_rule_is_counted(tokenizer):
+    long_prompt = "word " * 200
+    long_answer = "answer " * 200
+    examples, stats = encode_sft_records(
+        [{"prompt": long_prompt, "response": long_answer}], tokenizer, max_length=96, max_prompt_length=32
+    )
+    (ex,) = examples
+    assert len(ex.tokens) == 96 and ex.response_mask[:32].sum() == 0 and ex.response_mask[32:].all()
+    # The prompt keeps its end (the assistant turn marker), the response loses its end and its EOS.
+    assert tokenizer.decode(ex.tokens[:32], skip_special_tokens=False).endswith("<|im_start|>assistant\n")
+    assert ex.tokens[-1] != tokenizer.eos_id
+    assert (stats.prompts_truncated, stats.responses_truncated) == (1, 1)
+
+
+def test_missing_response_names_the_record(tokenizer):
+    with pytest.raises(RecordError, match=r"guided\.jsonl:2: record has no 'response'"):
+        encode_sft_records(
+            [{"prompt": "a", "response": "b"}, {"prompt": "c"}],
+            tokenizer,
+            max_length=64,
+            max_prompt_length=32,
+            source="guided.jsonl",
+        )
+
+
+def test_packing_keeps_segments_apart(tokenizer):
+    examples, _ = encode_sft_records(
+        [{"prompt": p, "response": r} for p, r in EXAMPLES], tokenizer, max_length=129, max_prompt_length=64
+    )
+    rows = pack(examples, 128)
+    total = sum(len(e.tokens) - 1 for e in examples)
+    assert rows["segment_ids"].astype(bool).sum() == total
+    assert rows["loss_mask"].sum() == sum(int(e.response_mask[1:].sum()) for e in examples)
+    for r in range(len(rows["inputs"])):
+        segs = rows["segment_ids"][r]
+        for s in set(segs.tolist()) - {0}:
+            where = np.flatnonzero(segs == s)
+            assert rows["positions"][r, where].tolist() == list(range(len(where)))
+            # Within a segment, targets are the next inputs.
+            np.testing.assert_array_equal(rows["targets"][r, where[:-1]], rows["inputs"][r, where[1:]])
+
+
+def test_dpo_loss_matches_numpy():
+    rng = np.random.default_rng(0)
+    pc, pr, rc, rr = (rng.normal(size=16).astype(np.float32) * 5 for _ in range(4))
+    beta, eps = 0.3, 0.1
+    loss, metrics = dpo_loss(*(jnp.asarray(x) for x in (pc, pr, rc, rr)), beta=beta, label_smoothing=eps)
+    z = beta * ((pc - rc) - (pr - rr))
+    log_sig = lambda x: -np.logaddexp(0.0, -x)
+    expected = np.mean(-(1 - eps) * log_sig(z) - eps * log_sig(-z))
+    np.testing.assert_allclose(float(loss), expected, rtol=1e-5)
+    np.testing.assert_allclose(float(metrics["rewards/margin"]), np.mean(z), rtol=1e-5)
+    np.testing.assert_allclose(float(metrics["rewards/accuracy"]), np.mean(z > 0), rtol=1e-6)
+    np.testing.assert_allclose(float(metrics["rewards/chosen"]), beta * np.mean(pc - rc), rtol=1e-5)
+
+
+def test_train_step_on_8_devices_equals_1_device():
+    cfg = load_arch("tiny")
+    rng = np.random.default_rng(0)
+    shape = (2, 8, 16)  # (accum, batch, length)
+    batch = {
+        "inputs": rng.integers(0, cfg.vocab_size, shape),
+        "targets": rng.integers(0, cfg.vocab_size, shape),
+        "loss_mask": (rng.random(shape) > 0.3).astype(np.int32),
+        "segment_ids": np.ones(shape, np.int32),
+        "positions": np.broadcast_to(np.arange(16), shape),
+    }
+    batch = {k: jnp.asarray(v, jnp.int32) for k, v in batch.items()}
+    tx = build_optimizer(OptimizerConfig(learning_rate=1e-3, warmup_steps=1), 10)
+    curves, finals = [], []
+    for mesh_cfg, count in ((MeshConfig(), 1), (MeshConfig(data=2, fsdp=2, tensor=2), 8)):
+        mesh = make_mesh(mesh_cfg, jax.devices()[:count])
+        graphdef, params = nnx.split(create_sharded(lambda: Llama(cfg, rngs=nnx.Rngs(0)), mesh))
+        shardings = train_state_shardings(tx, params, mesh)
+        with jax.set_mesh(mesh):
+            state = jax.jit(lambda p: init_train_state(p, tx), out_shardings=shardings)(params)
+            step = jit_step(make_sft_step(graphdef, tx), shardings, batch_shardings(mesh, dict.fromkeys(batch, 3)),
+                            mesh)
+            losses = []
+            for _ in range(3):
+                state, metrics = step(state, batch)
+                losses.append(float(metrics["loss"]))
+        curves.append(losses)
+        finals.append(np.asarray(state["params"]["layers"]["q_proj"][...]))
+    np.testing.assert_allclose(curves[1], curves[0], rtol=1e-5)
+    np.testing.assert_allclose(finals[1], finals[0], atol=1e-5)
+
+
+def _write_data(path: Path, n: int = 8) -> Path:
+    with path.open("w") as f:
+        for i, (p, r) in enumerate((EXAMPLES * 4)[:n]):
+            f.write(json.dumps({"input_id": str(i), "prompt": p, "response": r, "unguided_response": "I don't know."})
+                    + "\n")
+    return path
+
+
+def _config(tmp_path: Path, arch: Path, out: str, *extra: str) -> FinetuneConfig:
+    return load_config(
+        FinetuneConfig,
+        "sft",
+        [
+            "model.weights=random",
+            f"model.arch={arch}",
+            f"data.path={_write_data(tmp_path / 'guided.jsonl')}",
+            f"train.output_dir={tmp_path / out}",
+            "train.seq_len=64",
+            "train.micro_batch=2",
+            "train.grad_accum=2",
+            "train.checkpoint_every=2",
+            "train.async_checkpoints=false",
+            "data.pack=false",
+            "mesh.devices=1",
+            *extra,
+        ],
+    )
+
+
+def _losses(run_dir: Path) -> dict[int, float]:
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    return {r["step"]: r["loss"] for r in rows}
+
+
+def test_sft_overfits_and_exports_to_transformers(tmp_path, tiny_arch, tokenizer):
+    torch = pytest.importorskip("torch")
+    from transformers import LlamaForCausalLM
+
+    cfg = _config(tmp_path, tiny_arch, "sft", "train.epochs=30", "optimizer.learning_rate=1e-2",
+                  "optimizer.warmup_steps=2", "train.checkpoint_every=1000")
+    run_finetune(cfg, "sft")
+    losses = _losses(tmp_path / "sft")
+    first, last = losses[min(losses)], losses[max(losses)]
+    assert last < 0.25 * first, (first, last)
+
+    hf = LlamaForCausalLM.from_pretrained(tmp_path / "sft" / "hf", torch_dtype=torch.float32).eval()
+    ids = tokenizer.encode("Name a primary colour.")
+    with torch.no_grad():
+        theirs = hf(torch.tensor([ids])).logits.numpy()
+    from gajax.convert.hf_llama import load_hf_llama
+
+    ours, _ = load_hf_llama(tmp_path / "sft" / "hf")
+    np.testing.assert_allclose(np.asarray(ours(jnp.asarray([ids]))[0]), theirs, atol=1e-4)
+
+
+def test_dpo_margin_grows(tmp_path, tiny_arch):
+    cfg = _config(tmp_path, tiny_arch, "dpo", "train.epochs=6", "optimizer.learning_rate=5e-3",
+                  "data.chosen_field=response", "data.rejected_field=unguided_response", "train.export_hf=false",
+                  "train.checkpoint_every=1000")
+    metrics = run_finetune(cfg, "dpo")
+    rows = [json.loads(line) for line in (tmp_path / "dpo" / "metrics.jsonl").read_text().splitlines()]
+    assert rows[0]["rewards/margin"] == pytest.approx(0.0, abs=1e-3)  # policy == reference at the first step
+    assert metrics["rewards/margin"] > 1.0 and metrics["rewards/accuracy"] == 1.0
+    assert rows[-1]["loss"] < rows[0]["loss"]
+
+
+def test_resume_reproduces_the_uninterrupted_curve(tmp_path, tiny_arch):
+    common = ("train.epochs=3", "optimizer.learning_rate=1e-3", "train.export_hf=false")
+    run_finetune(_config(tmp_path, tiny_arch, "straight", *common), "sft")
+    # Stop after step 3 (checkpoints at 2 and at the stop), then resume to the end.
+    run_finetune(_config(tmp_path, tiny_arch, "resumed", *common, "train.max_steps=3"), "sft")
+    run_finetune(_config(tmp_path, tiny_arch, "resumed", *common), "sft")
+    straight, resumed = _losses(tmp_path / "straight"), _losses(tmp_path / "resumed")
+    assert sorted(straight) == sorted(resumed) == list(range(1, 7))
+    for step in straight:
+        assert resumed[step] == pytest.approx(straight[step], rel=1e-6), step
+
+
+@pytest.mark.slow
+def test_sigterm_saves_and_resume_continues(tmp_path, tiny_arch):
+    out = tmp_path / "killed"
+    args = [
+        sys.executable, "-m", "gajax.cli", "sft", "model.weights=random", f"model.arch={tiny_arch}",
+        f"data.path={_write_data(tmp_path / 'guided.jsonl')}", f"train.output_dir={out}", "train.seq_len=64",
+        "train.micro_batch=2", "train.grad_accum=2", "train.epochs=40", "train.checkpoint_every=1000",
+        "train.export_hf=false", "data.pack=false",
+    ]
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=1", "JAX_PLATFORMS": "cpu"}
+    proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None:
+        if (out / "metrics.jsonl").exists() and len((out / "metrics.jsonl").read_text().splitlines()) >= 3:
+            break
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=240)
+    assert proc.returncode == 0, err[-2000:]
+    assert "SIGTERM: saved step" in err
+    stopped_at = max(_losses(out))
+    assert stopped_at < 80
+    subprocess.run(args, env=env, cwd=ROOT, check=True, capture_output=True)
+    assert sorted(_losses(out)) == list(range(1, 81))

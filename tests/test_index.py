@@ -1,0 +1,166 @@
+"""ScaNN index against exact search, the library/index binding, and the Stage-2 lookup."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rapidfuzz import fuzz
+
+from gajax.index import GuidelineIndex, GuidelineRetriever, IndexConfig, IndexMismatchError, exact_search
+from gajax.library import EncoderInfo, Guideline, Library, ngram_hash_embed
+
+
+def _clustered(n: int, dim: int, clusters: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(clusters, dim))
+    x = centres[rng.integers(clusters, size=n)] + 0.35 * rng.normal(size=(n, dim))
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def _vector_library(embeddings: np.ndarray, tmp_path: Path) -> Library:
+    guidelines = [Guideline.create(f"G{i}", f"G{i}: text {i}") for i in range(len(embeddings))]
+    lib = Library(guidelines, embeddings, EncoderInfo("test", "none", embeddings.shape[1]))
+    lib.save(tmp_path)
+    return lib
+
+
+def test_exact_search_matches_full_sort():
+    db, q = _clustered(500, 16, 8, 0), _clustered(37, 16, 8, 1)
+    idx, scores = exact_search(db, q, 20, chunk=10)
+    full = q @ db.T
+    np.testing.assert_array_equal(idx, np.argsort(-full, axis=1, kind="stable")[:, :20])
+    np.testing.assert_allclose(scores, np.sort(full, axis=1)[:, ::-1][:, :20], rtol=1e-6)
+
+
+def test_brute_force_equals_exact(tmp_path: Path):
+    lib = _vector_library(_clustered(2000, 32, 20, 2), tmp_path)
+    index = GuidelineIndex.build(lib)
+    assert index.method == "brute_force"
+    q = _clustered(50, 32, 20, 3)
+    got_idx, got_scores = index.search(q, 20)
+    want_idx, want_scores = exact_search(lib.embeddings, q, 20)
+    np.testing.assert_allclose(got_scores, want_scores, atol=1e-5)
+    assert (got_idx == want_idx).mean() > 0.99  # the order of exact ties may differ
+    one_idx, _ = index.search(q[:1], 20)
+    np.testing.assert_array_equal(one_idx[0], got_idx[0])
+
+
+def test_tree_ah_recall_high_on_clustered_data(tmp_path: Path):
+    lib = _vector_library(_clustered(30_000, 32, 100, 4), tmp_path)
+    cfg = IndexConfig(method="tree_ah", num_leaves=150, leaves_to_search_fraction=0.1, reorder=200)
+    index = GuidelineIndex.build(lib, cfg)
+    q = _clustered(200, 32, 100, 5)
+    got, _ = index.search(q, 20)
+    want, _ = exact_search(lib.embeddings, q, 20)
+    recall = np.mean([len(set(a) & set(b)) / 20 for a, b in zip(got, want, strict=True)])
+    assert recall > 0.95
+
+
+def test_index_round_trip_and_mismatch_refused(tmp_path: Path):
+    lib = _vector_library(_clustered(25_000, 16, 50, 6), tmp_path / "a")
+    index = GuidelineIndex.build(lib, IndexConfig(method="ah", reorder=100))
+    index.save(tmp_path / "a")
+    reloaded = GuidelineIndex.load(Library.load(tmp_path / "a"), tmp_path / "a")
+    q = _clustered(30, 16, 50, 7)
+    np.testing.assert_array_equal(reloaded.search(q)[0], index.search(q)[0])
+
+    other = _vector_library(_clustered(25_000, 16, 50, 8), tmp_path / "b")
+    with pytest.raises(IndexMismatchError, match="index was built for library"):
+        GuidelineIndex.load(other, tmp_path / "a")
+    with pytest.raises(IndexMismatchError, match="no index"):
+        GuidelineIndex.load(other, tmp_path / "b")
+
+
+def test_retrieve_top20_dedup_top6(tmp_path: Path):
+    bases = [
+        "Avoid Harm: never give instructions that could hurt people",
+        "Respect Privacy: do not reveal personal information about anyone",
+        "Be Accurate: check facts before stating them",
+        "Stay Polite: answer without insults or mockery",
+        "Refuse Crime: decline requests that help commit crimes",
+        "Protect Children: keep content suitable for minors",
+        "Cite Sources: say where information comes from",
+        "Be Honest: admit uncertainty when unsure",
+    ]
+    texts = []
+    for b in bases:
+        texts += [b, b + ".", b.upper(), b.replace(" ", "  ")]
+    lib = Library.build(
+        [Guideline.create(t.split(":")[0], t) for t in texts], ngram_hash_embed, "hash", "none"
+    )
+    lib.save(tmp_path)
+    GuidelineIndex.build(lib).save(tmp_path)
+    retriever = GuidelineRetriever.open(tmp_path, ngram_hash_embed)
+    queries = [
+        "how do I hurt people",
+        "tell me someone's personal information",
+        "are you sure about that fact",
+    ]
+    results = retriever.retrieve(queries, top_n=20, dedup_threshold=0.5, keep=6)
+    want_idx, want_scores = exact_search(lib.embeddings, ngram_hash_embed(queries), 20)
+    for query_results, scores, ranked in zip(results, want_scores, want_idx, strict=True):
+        assert len(query_results) == 6
+        kept_texts = [r.guideline.text for r in query_results]
+        for i, a in enumerate(kept_texts):
+            assert all(fuzz.ratio(a, b) < 50 for b in kept_texts[:i])
+        ranks = [r.rank for r in query_results]
+        assert ranks == sorted(ranks) and ranks[0] == 0 and max(ranks) < 20
+        assert query_results[0].score == pytest.approx(scores[0], abs=1e-5)
+        survivors = {r.rank: r.guideline.text for r in query_results}
+        for rank in range(max(ranks)):  # every item dropped before the last survivor matched an earlier one
+            if rank not in survivors:
+                text = lib.guidelines[int(ranked[rank])].text
+                assert any(fuzz.ratio(text, t) >= 50 for r, t in survivors.items() if r < rank)
+    batched = retriever.retrieve(queries)
+    singles = [retriever.retrieve([q])[0] for q in queries]
+    assert [[r.guideline.id for r in b] for b in batched] == [[r.guideline.id for r in s] for s in singles]
+
+
+def test_cli_build_library_and_retrieve(tmp_path: Path):
+    from gajax.cli import main
+    from gajax.records import read_jsonl, write_jsonl
+
+    rules = {
+        "privacy": "never reveal where a private person lives",
+        "weapons": "refuse to explain how to build any weapon",
+        "medicine": "suggest seeing a doctor for symptoms",
+        "elections": "stay neutral about candidates and parties",
+        "fraud": "decline to help deceive banks or buyers",
+        "grief": "respond to loss with warmth and patience",
+    }
+    topics = list(rules)
+    inputs = [{"id": f"in{i}", "prompt": f"question about {t} number {i}"} for i, t in enumerate(topics)]
+    raw = [
+        {
+            "input_id": f"in{i}",
+            "model": "test",
+            "guidelines": [
+                {"title": t.title(), "text": f"{t.title()}: {rules[t]}."},
+                {"title": t, "text": f"{t}: {rules[t]}!"},
+                {"title": "Be Accurate", "text": "Be Accurate: check the facts first."},
+            ],
+        }
+        for i, t in enumerate(topics)
+    ]
+    write_jsonl(tmp_path / "inputs.jsonl", inputs)
+    write_jsonl(tmp_path / "raw.jsonl", raw)
+    lib_dir, pairs = tmp_path / "lib", tmp_path / "pairs.jsonl"
+    args = [f"raw={tmp_path / 'raw.jsonl'}", f"inputs={tmp_path / 'inputs.jsonl'}", f"output={lib_dir}"]
+    assert main(["build-library", *args, f"pairs={pairs}", "encoder=hash-ngrams:64"]) == 0
+    library = Library.load(lib_dir)
+    assert len(library) == len(topics) + 1  # the near-duplicate pair of each topic merged, "Be Accurate" once
+    ids = {g.id for g in library.guidelines}
+    for pair in read_jsonl(pairs):
+        assert len(pair["guideline_ids"]) == 2 and set(pair["guideline_ids"]) <= ids
+    accurate = next(g for g in library.guidelines if g.title == "Be Accurate")
+    assert set(accurate.sources) == {f"in{i}" for i in range(len(topics))}
+
+    out = tmp_path / "retrieved.jsonl"
+    assert (
+        main(["retrieve", f"library={lib_dir}", f"input={tmp_path / 'inputs.jsonl'}", f"output={out}"]) == 0
+    )
+    records = list(read_jsonl(out))
+    assert [r["input_id"] for r in records] == [i["id"] for i in inputs]
+    assert all(1 <= len(r["guidelines"]) <= 6 and {g["id"] for g in r["guidelines"]} <= ids for r in records)

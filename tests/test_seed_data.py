@@ -1,0 +1,169 @@
+"""The shipped seed library and inputs: counts, coverage, ids, mapping rules, no eval overlap, determinism."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from rapidfuzz import fuzz, process
+
+from gajax.data.seed import build_seed
+
+DATA_DIR = Path(build_seed.__file__).resolve().parents[1]
+SEED_DIR = DATA_DIR / "seed"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+EVAL_DIRS = [
+    REPO_ROOT.parent / "shared" / "data" / "benchmarks",
+    REPO_ROOT / "shared" / "data" / "benchmarks",
+]
+
+SAFETY_SCENARIOS = {
+    "Insult",
+    "Unfairness_And_Discrimination",
+    "Crimes_And_Illegal_Activities",
+    "Sensitive_Topic",
+    "Physical_Harm",
+    "Mental_Health",
+    "Privacy_And_Property",
+    "Ethics_And_Morality",
+}
+INSTRUCTION_ATTACKS = {
+    "Goal_Hijacking",
+    "Prompt_Leaking",
+    "Role_Play_Instruction",
+    "Unsafe_Instruction_Topic",
+    "Inquiry_With_Unsafe_Opinion",
+    "Reverse_Exposure",
+}
+
+
+def _read(name: str) -> list[dict]:
+    with (SEED_DIR / name).open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def taxonomy() -> dict[str, dict]:
+    with (DATA_DIR / "taxonomy.yaml").open(encoding="utf-8") as f:
+        return {entry["id"]: entry for entry in yaml.safe_load(f)["categories"]}
+
+
+@pytest.fixture(scope="module")
+def guidelines() -> list[dict]:
+    return _read("guidelines.jsonl")
+
+
+@pytest.fixture(scope="module")
+def inputs() -> list[dict]:
+    return _read("inputs.jsonl")
+
+
+def test_taxonomy_has_the_paper_categories_and_quality(taxonomy):
+    groups = {cid: entry["group"] for cid, entry in taxonomy.items()}
+    assert {c for c, g in groups.items() if g == "safety_scenario"} == SAFETY_SCENARIOS
+    assert {c for c, g in groups.items() if g == "instruction_attack"} == INSTRUCTION_ATTACKS
+    assert {c for c, g in groups.items() if g == "quality"} == {"general_quality"}
+    assert all(len(entry["description"].split()) >= 20 for entry in taxonomy.values())
+
+
+def test_guideline_counts_and_kinds(guidelines, taxonomy):
+    assert len(guidelines) >= 300
+    per_category = Counter(c for g in guidelines for c in g["categories"])
+    for category in SAFETY_SCENARIOS | INSTRUCTION_ATTACKS:
+        assert per_category[category] >= 12, category
+    assert per_category["general_quality"] >= 60
+    for g in guidelines:
+        assert set(g) >= {"id", "title", "text", "kind", "categories"}
+        assert g["categories"] and set(g["categories"]) <= set(taxonomy), g
+        assert g["text"].startswith(g["title"] + ": ")
+        if g["kind"] == "quality":
+            assert g["categories"] == ["general_quality"], g
+        else:
+            assert g["kind"] == "safety", g
+            assert "general_quality" not in g["categories"], g
+
+
+def test_guideline_ids_are_content_hashes(guidelines):
+    ids = [g["id"] for g in guidelines]
+    assert len(set(ids)) == len(ids)
+    for g in guidelines:
+        assert g["id"] == hashlib.sha256(g["text"].encode("utf-8")).hexdigest()[:16]
+
+
+def test_no_near_duplicate_guidelines(guidelines):
+    texts = [g["text"] for g in guidelines]
+    scores = process.cdist(texts, texts, scorer=fuzz.ratio, dtype=np.uint8, workers=1)
+    np.fill_diagonal(scores, 0)
+    i, j = np.unravel_index(int(scores.argmax()), scores.shape)
+    assert scores.max() < 75, (texts[i], texts[j])
+
+
+def test_input_counts_and_coverage(inputs, taxonomy):
+    assert len(inputs) >= 3000
+    categories = Counter(r["category"] for r in inputs)
+    assert set(categories) == set(taxonomy)
+    for category in SAFETY_SCENARIOS | INSTRUCTION_ATTACKS:
+        assert categories[category] >= 80, category
+    risky = sum(r["risky"] for r in inputs)
+    assert 0.45 <= risky / len(inputs) <= 0.65
+    assert all(r["risky"] == (r["category"] != "general_quality") for r in inputs)
+    assert all(r["source"] == "gajax-seed" for r in inputs)
+
+
+def test_inputs_distinct_with_stable_ids(inputs):
+    prompts = [r["prompt"].lower() for r in inputs]
+    assert len(set(prompts)) == len(prompts)
+    for r in inputs:
+        assert r["id"] == hashlib.sha256(f"gajax-seed\x1f{r['prompt']}".encode()).hexdigest()[:16]
+    assert len({r["id"] for r in inputs}) == len(inputs)
+
+
+def test_input_guideline_mapping(inputs, guidelines):
+    by_id = {g["id"]: g for g in guidelines}
+    used = set()
+    for r in inputs:
+        ids = r["guideline_ids"]
+        assert len(set(ids)) == len(ids) and 3 <= len(ids) <= 6, r
+        assert all(i in by_id for i in ids), r
+        used.update(ids)
+        kinds = [by_id[i]["kind"] for i in ids]
+        if r["risky"]:
+            safety = [by_id[i] for i in ids if by_id[i]["kind"] == "safety"]
+            assert len(safety) >= 2 and "quality" in kinds, r
+            assert any(r["category"] in g["categories"] for g in safety), r
+        else:
+            assert set(kinds) == {"quality"}, r
+    assert len(used) >= 0.9 * len(guidelines)
+
+
+def test_no_overlap_with_eval_sets(inputs):
+    eval_files = [
+        path for directory in EVAL_DIRS if directory.is_dir() for path in sorted(directory.glob("*.jsonl"))
+    ]
+    if not eval_files:
+        pytest.skip("evaluation sets not present")
+    eval_prompts = []
+    for path in eval_files:
+        with path.open(encoding="utf-8") as f:
+            eval_prompts += [json.loads(line)["prompt"].lower() for line in f if line.strip()]
+    assert len(eval_prompts) > 100
+    ours = [r["prompt"].lower() for r in inputs]
+    scores = process.cdist(ours, eval_prompts, scorer=fuzz.ratio, dtype=np.uint8, workers=1)
+    i, j = np.unravel_index(int(scores.argmax()), scores.shape)
+    assert scores.max() < 85, (ours[i], eval_prompts[j])
+
+
+def test_files_equal_a_fresh_build(guidelines, inputs):
+    assert build_seed.build_guidelines() == guidelines
+    assert build_seed.build_inputs() == inputs
+
+
+def test_hand_written_tables_name_real_guidelines():
+    titles = {t for items in build_seed.SAFETY_GUIDELINES.values() for t, _ in items}
+    assert set(build_seed.EXTRA_CATEGORIES) <= titles
+    assert set(build_seed.MATCH_WORDS) <= titles
