@@ -181,7 +181,8 @@ def main() -> None:
     for _ in range(REPEATS):
         ours_t.append(best_time(ours_step, 1))
         peer_t.append(best_time(peer_step, 1))
-    rows.append(("train_pairs_per_s", f"batch{TRAIN_BATCH}", TRAIN_BATCH / min(ours_t), TRAIN_BATCH / min(peer_t), "pairs/s"))
+    train_rates = (TRAIN_BATCH / min(ours_t), TRAIN_BATCH / min(peer_t))
+    rows.append(("train_pairs_per_s", f"batch{TRAIN_BATCH}", *train_rates, "pairs/s"))
 
     machine = machine_note()
     results = [
@@ -201,7 +202,9 @@ def main() -> None:
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(f"{'metric':24s} {'setting':10s} {'gajax':>10s} {'sent-tr':>10s} {'ratio':>7s}  unit")
     for r in results:
-        print(f"{r['metric']:24s} {r['setting']:10s} {r['gajax']:10.1f} {r['peer']:10.1f} {r['ratio']:7.2f}x  {r['unit']}")
+        print(
+            f"{r['metric']:24s} {r['setting']:10s} {r['gajax']:10.1f} {r['peer']:10.1f} {r['ratio']:7.2f}x  {r['unit']}"
+        )
     print("gajax encoder compute rate (real tokens):")
     print("\n".join(table))
     print(f"machine: {machine}")

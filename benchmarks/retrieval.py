@@ -350,13 +350,15 @@ def dir_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def scann_method(db: np.ndarray, tune_q: np.ndarray, tune_truth: np.ndarray, target: float, curve: list) -> dict:
+def scann_method(
+    db: np.ndarray, tune_q: np.ndarray, tune_truth: np.ndarray, args: argparse.Namespace, curve: list
+) -> dict:
     """Build gajax's ScaNN index, sweep its search-time settings on the tuning queries, keep the fastest that
     reaches ``target`` recall (else the most exact)."""
     n = len(db)
     tree = n >= 20_000  # a partitioning tree pays off from tens of thousands of points
     cfg = IndexConfig(
-        method="tree_ah" if tree else "brute_force", num_leaves=int(2 * np.sqrt(n)), reorder=250, search_batch=128
+        method="tree_ah" if tree else "brute_force", num_leaves=int(np.sqrt(n)), reorder=250, search_batch=128
     )
     t = time.perf_counter()
     searcher = build_searcher(db, cfg, K)
@@ -365,10 +367,10 @@ def scann_method(db: np.ndarray, tune_q: np.ndarray, tune_truth: np.ndarray, tar
         searcher.serialize(tmp, relative_path=True)
         size = dir_bytes(Path(tmp))
     leaves = cfg.num_leaves if tree else 0
-    leaf_options = [max(1, int(leaves * f)) for f in (0.015, 0.025, 0.04, 0.06)] if tree else [None]
+    leaf_options = [max(1, int(leaves * f)) for f in args.leaf_fractions] if tree else [None]
     tried = []
     for leaves_to_search in leaf_options:
-        for reorder in (100, 200, 300, 500):
+        for reorder in args.reorders:
             kwargs = {"final_num_neighbors": K, "pre_reorder_num_neighbors": reorder, "batch_size": 128}
             if leaves_to_search:
                 kwargs["leaves_to_search"] = leaves_to_search
@@ -377,8 +379,8 @@ def scann_method(db: np.ndarray, tune_q: np.ndarray, tune_truth: np.ndarray, tar
             curve.append(("ScaNN", r, qps))
             tried.append(
                 (
-                    r >= target,
-                    qps if r >= target else r,
+                    r >= args.target,
+                    qps if r >= args.target else r,
                     {"leaves_to_search": leaves_to_search, "reorder": reorder},
                     kwargs,
                 )
@@ -479,7 +481,7 @@ def run_size(
         "batched": lambda q: exact_search(db, q, K, chunk=256)[0],
         "single": lambda q: exact_search(db, q[None], K)[0][0],
     }
-    methods = [exact, scann_method(db, tune_q, tune_truth, args.target, curve)]
+    methods = [exact, scann_method(db, tune_q, tune_truth, args, curve)]
     if not args.no_faiss:
         methods += faiss_methods(db, tune_q, tune_truth, args.target, curve)
     rows, measured = [], {}
@@ -585,11 +587,23 @@ def main() -> None:
     parser.add_argument("--noise", type=float, default=0.02, help="per-dimension Gaussian noise of grown vectors")
     parser.add_argument("--target", type=float, default=0.99, help="recall@20 the tuned settings must reach")
     parser.add_argument("--dedup-size", type=int, default=767_207, help="texts deduplicated (0: skip)")
+    parser.add_argument(
+        "--leaf-fractions",
+        type=lambda v: [float(x) for x in v.split(",")],
+        default=[0.02, 0.035, 0.05, 0.08, 0.12, 0.18],
+        help="ScaNN leaves searched (fractions of the tree's leaves) tried on the tuning queries",
+    )
+    parser.add_argument(
+        "--reorders",
+        type=lambda v: [int(x) for x in v.split(",")],
+        default=[100, 250],
+        help="ScaNN exact-reordering depths tried on the tuning queries",
+    )
     parser.add_argument("--no-faiss", action="store_true")
     parser.add_argument("--cache", default=str(Path.home() / ".cache" / "gajax" / "retrieval_bench"))
     parser.add_argument("--out", default=str(RESULTS / "retrieval.json"))
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = [int(s) for s in args.sizes.split(",") if s]
     start = time.perf_counter()
 
     texts = generate_guidelines(args.real + args.queries + args.tune_queries, seed=0)

@@ -15,6 +15,7 @@ from typing import Any
 import jax
 import numpy as np
 import orbax.checkpoint as ocp
+from etils import epath
 
 
 def abstract_target(tree: Any, shardings: Any | None = None) -> Any:
@@ -37,7 +38,10 @@ class CheckpointManager:
     def __init__(self, directory: str | Path, *, keep: int = 3, async_save: bool = True):
         if keep < 1:
             raise ValueError(f"keep must be >= 1, got {keep}")
-        self.directory = Path(directory).absolute()
+        # epath keeps gs:// and other remote URLs intact (pathlib would turn gs://b into a local gs:/b).
+        self.directory = epath.Path(directory)
+        if "://" not in str(directory):
+            self.directory = self.directory.absolute()
         options = ocp.CheckpointManagerOptions(
             max_to_keep=keep, create=True, enable_async_checkpointing=async_save
         )

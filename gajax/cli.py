@@ -153,6 +153,31 @@ COMMANDS: dict[str, Command] = {
         "Writes a float32 .npy matrix (one row per record) and an .ids.json file; checkpoint=DIR uses a "
         "train-retriever run, otherwise model.weights (all-MiniLM-L6-v2 by default).",
     ),
+    "guide": Command(
+        "gajax.guide:GuideConfig",
+        "gajax.guide:run_guide",
+        "guide",
+        "guided generation: retrieve guidelines for each input and answer with them (resumable)",
+        "prompt='...' answers one prompt; input=inputs.jsonl output=guided.jsonl writes one record per input. "
+        "library=DIR uses a built library (default: the embedded seed library); unguided=true also records the "
+        "answer without guidelines, for DPO pairs.",
+    ),
+    "build-seed": Command(
+        "gajax.seed:SeedConfig",
+        "gajax.seed:run_build_seed",
+        "seed",
+        "build (or find) the cached default: seed library, fine-tuned MiniLM retriever, ScaNN index",
+        "Embeds the packaged seed guidelines and inputs with MiniLM, fine-tunes the query side on the pairs, "
+        "indexes the library with ScaNN and caches it all under $GAJAX_CACHE (default ~/.cache/gajax).",
+    ),
+    "demo": Command(
+        "gajax.demo:DemoConfig",
+        "gajax.demo:run_demo",
+        "demo",
+        "the whole pipeline on the embedded defaults: guided vs unguided SmolLM2 answers side by side",
+        "Builds or loads the seed library, retriever and index, loads SmolLM2-135M-Instruct and prints guided "
+        "and unguided answers for a few prompts with their retrieved guidelines.",
+    ),
 }
 
 

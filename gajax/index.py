@@ -77,10 +77,8 @@ def build_searcher(embeddings: np.ndarray, cfg: IndexConfig, k: int = 20) -> Any
         leaves = cfg.num_leaves or max(2, round(math.sqrt(n)))
         leaves = min(leaves, n)
         search = cfg.leaves_to_search or max(1, math.ceil(leaves * cfg.leaves_to_search_fraction))
-        sample = min(n, cfg.training_sample_size or max(250_000, 40 * leaves))
-        builder = builder.tree(
-            num_leaves=leaves, num_leaves_to_search=min(search, leaves), training_sample_size=sample
-        )
+        sample = min(n, cfg.training_sample_size or max(100_000, 50 * leaves))
+        builder = builder.tree(num_leaves=leaves, num_leaves_to_search=min(search, leaves), training_sample_size=sample)
     builder = builder.score_ah(
         cfg.dims_per_block, anisotropic_quantization_threshold=cfg.anisotropic_quantization_threshold
     )
@@ -141,9 +139,7 @@ class GuidelineIndex:
         """Top-``k`` ``(indices, scores)`` for a batch of query embeddings, best first."""
         queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
         if queries.shape[1] != self.dim:
-            raise LibraryError(
-                f"query embeddings have dimension {queries.shape[1]}, the index has {self.dim}"
-            )
+            raise LibraryError(f"query embeddings have dimension {queries.shape[1]}, the index has {self.dim}")
         k = min(k, self.count)
         if len(queries) == 1:
             idx, dist = self.searcher.search(queries[0], final_num_neighbors=k)
@@ -325,18 +321,12 @@ def run_retrieve(cfg: RetrieveConfig) -> int:
         raise SystemExit("gajax retrieve: input=FILE needs output=FILE.jsonl")
     records = list(read_jsonl(cfg.input, {"prompt": str}))
     with ResumableWriter(cfg.output, "input_id") as writer:
-        todo = [
-            (str(r.get("id", i)), r["prompt"])
-            for i, r in enumerate(records)
-            if str(r.get("id", i)) not in writer
-        ]
+        todo = [(str(r.get("id", i)), r["prompt"]) for i, r in enumerate(records) if str(r.get("id", i)) not in writer]
         for start in tqdm(range(0, len(todo), cfg.batch_size), desc="retrieve", unit="batch"):
             chunk = todo[start : start + cfg.batch_size]
             found = retriever.retrieve([p for _, p in chunk], **settings)
             for (input_id, prompt), results in zip(chunk, found, strict=True):
-                writer.write(
-                    {"input_id": input_id, "prompt": prompt, "guidelines": [r.to_record() for r in results]}
-                )
+                writer.write({"input_id": input_id, "prompt": prompt, "guidelines": [r.to_record() for r in results]})
     print(f"wrote {cfg.output}")
     return 0
 

@@ -150,14 +150,9 @@ class Library:
                 f"({len(self.guidelines)}, {self.encoder.dim}) "
                 f"(one row of the encoder's dimension per guideline)"
             )
-        self._positions = {g.id: i for i, g in enumerate(self.guidelines)}
 
     def __len__(self) -> int:
         return len(self.guidelines)
-
-    def position(self, guideline_id_: str) -> int:
-        """The row of a guideline id."""
-        return self._positions[guideline_id_]
 
     @property
     def library_hash(self) -> str:
@@ -306,25 +301,6 @@ def ngram_hash_embed(texts: Sequence[str], dim: int = 256, n: int = 3) -> np.nda
         for i in range(len(padded) - n + 1):
             out[row, zlib.crc32(padded[i : i + n].encode()) % dim] += 1.0
     return _normalised(out)
-
-
-def fuzzy_ratio(a: str, b: str) -> float:
-    """The fuzzy ratio in [0, 1] (normalised InDel similarity, as ``fuzzywuzzy.fuzz.ratio / 100``)."""
-    return fuzz.ratio(a, b) / 100.0
-
-
-def dedup_exhaustive(texts: Sequence[str], threshold: float = 0.75) -> np.ndarray:
-    """The greedy pairwise pass: ``merged_into[i]`` is the first kept item with ratio >= threshold, else i."""
-    merged_into = np.arange(len(texts))
-    kept: list[int] = []
-    for i, text in enumerate(texts):
-        for j in kept:
-            if fuzz.ratio(text, texts[j], score_cutoff=threshold * 100) >= threshold * 100:
-                merged_into[i] = j
-                break
-        else:
-            kept.append(i)
-    return merged_into
 
 
 def _neighbours(embeddings: np.ndarray, k: int, chunk: int = 2048) -> np.ndarray:

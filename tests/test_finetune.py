@@ -278,3 +278,52 @@ def test_sigterm_saves_and_resume_continues(tmp_path, tiny_arch):
     assert stopped_at < 80
     subprocess.run(args, env=env, cwd=ROOT, check=True, capture_output=True)
     assert sorted(_losses(out)) == list(range(1, 81))
+
+
+def test_frozen_reference_equals_precomputed(tmp_path, tiny_arch):
+    common = ("train.epochs=2", "optimizer.learning_rate=5e-3", "data.chosen_field=response",
+              "data.rejected_field=unguided_response", "train.export_hf=false", "train.checkpoint_every=1000")
+    run_finetune(_config(tmp_path, tiny_arch, "pre", *common), "dpo")
+    run_finetune(_config(tmp_path, tiny_arch, "frozen", *common, "dpo.precompute_ref_log_probs=false"), "dpo")
+    pre, frozen = _losses(tmp_path / "pre"), _losses(tmp_path / "frozen")
+    assert sorted(pre) == sorted(frozen) and len(pre) == 4
+    for step in pre:
+        assert frozen[step] == pytest.approx(pre[step], rel=1e-5), step
+
+
+def test_checkpoint_of_another_model_is_refused(tmp_path, tiny_arch):
+    common = ("train.epochs=1", "train.export_hf=false")
+    run_finetune(_config(tmp_path, tiny_arch, "run", *common), "sft")
+    other = tmp_path / "other.yaml"
+    other.write_text(TINY_CHAT_ARCH.replace("mlp_dim: 64", "mlp_dim: 96"))
+    with pytest.raises(ValueError, match="checkpoint of another model"):
+        run_finetune(_config(tmp_path, other, "run", *common), "sft")
+
+
+def test_checkpoint_restores_onto_other_meshes(tmp_path):
+    from gajax.checkpoint import CheckpointManager, abstract_target
+
+    cfg = load_arch("tiny")
+    tx = build_optimizer(OptimizerConfig(), 10)
+
+    def state_on(count, mesh_cfg):
+        mesh = make_mesh(mesh_cfg, jax.devices()[:count])
+        _, params = nnx.split(create_sharded(lambda: Llama(cfg, rngs=nnx.Rngs(7)), mesh))
+        shardings = train_state_shardings(tx, params, mesh)
+        with jax.set_mesh(mesh):
+            state = jax.jit(lambda p: init_train_state(p, tx), out_shardings=shardings)(params)
+        return state, shardings
+
+    saved, _ = state_on(8, MeshConfig(fsdp=4, tensor=2))
+    saved["step"] = jnp.asarray(5, jnp.int32)
+    with CheckpointManager(tmp_path / "ckpt", keep=1) as manager:
+        manager.save(5, saved, {"arch": "tiny"})
+    expected = np.asarray(saved["params"]["layers"]["q_proj"][...])
+    for count, mesh_cfg in ((1, MeshConfig()), (4, MeshConfig(fsdp=2, tensor=2))):
+        template, shardings = state_on(count, mesh_cfg)
+        with CheckpointManager(tmp_path / "ckpt", keep=1) as manager:
+            restored, meta = manager.restore(abstract_target(template, shardings))
+        q = restored["params"]["layers"]["q_proj"][...]
+        assert int(restored["step"]) == 5 and meta == {"arch": "tiny"}
+        assert len(q.sharding.device_set) == count
+        np.testing.assert_array_equal(np.asarray(q), expected)

@@ -15,10 +15,11 @@ from gajax.guidelines import (
     WriteGuidelinesConfig,
     copies_input,
     parse_guidelines,
+    read_guidelines_raw,
     run_write_guidelines,
 )
 from gajax.llm.backend import ChatResult, LLMConfig, Usage
-from gajax.records import content_id, read_jsonl
+from gajax.records import RecordError, content_id, read_jsonl
 from gajax.stage_io import ShardConfig
 
 PROMPT = "How do I get back at a neighbour who keeps parking in my spot?"
@@ -178,8 +179,20 @@ def test_stage_flows_retries_unparsed_and_resume(tmp_path):
     cfg2 = dataclasses.replace(cfg, unparsed_as="safe")
     assert run_write_guidelines(cfg2, backend=writer2) == 0
     assert writer2.flows == {"down e": "quality", "odd f": "quality"}
-    ids = [r["input_id"] for r in read_jsonl(tmp_path / "guidelines_raw.jsonl")]
+    ids = [r["input_id"] for r in read_guidelines_raw(tmp_path / "guidelines_raw.jsonl")]
     assert len(ids) == len(set(ids)) == 6
+
+
+def test_read_guidelines_raw_validates(tmp_path):
+    path = tmp_path / "guidelines_raw.jsonl"
+    good = {"input_id": "a", "guidelines": [{"title": "Be Calm", "text": "Be Calm: Stay level."}], "model": "m"}
+    bad = {**good, "input_id": "b", "guidelines": [{"title": "Be Calm", "text": "Stay level."}]}
+    path.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
+    with pytest.raises(RecordError, match="input b: guideline 0 text does not start with its title"):
+        read_guidelines_raw(path)
+    path.write_text(json.dumps(good) + "\n" + json.dumps({"input_id": "c", "model": "m"}) + "\n")
+    with pytest.raises(RecordError, match=r"guidelines_raw.jsonl:2: missing field 'guidelines'"):
+        read_guidelines_raw(path)
 
 
 def single_device_backend(decoder, batch_size):

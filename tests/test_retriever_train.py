@@ -7,11 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from flax import nnx
 from retriever_data import write_pairs
 
 from gajax.checkpoint import CheckpointManager
 from gajax.cli import main
 from gajax.config import load_config
+from gajax.models.bert import load_bert_arch
 from gajax.records import RecordError
 from gajax.retriever.data import load_inputs, load_library, split_by_input
 from gajax.retriever.encoder import (
@@ -19,9 +21,16 @@ from gajax.retriever.encoder import (
     TextEncoder,
     TokenizerMismatchError,
     build_dual_encoder,
+    load_tokenizer,
 )
 from gajax.retriever.metrics import retrieval_metrics
-from gajax.retriever.train import TrainRetrieverConfig, run_train_retriever
+from gajax.retriever.train import (
+    BatchSampler,
+    RetrieverTrainSettings,
+    TokenTable,
+    TrainRetrieverConfig,
+    train_retriever,
+)
 
 
 def _config(tmp_path: Path, *overrides: str) -> TrainRetrieverConfig:
@@ -31,8 +40,8 @@ def _config(tmp_path: Path, *overrides: str) -> TrainRetrieverConfig:
 
 
 def test_training_raises_recall_at_1(tmp_path: Path) -> None:
-    cfg = _config(tmp_path, "train.steps=40", "train.checkpoint_every=0")
-    result = run_train_retriever(cfg)
+    cfg = _config(tmp_path, "train.steps=40", "train.checkpoint_every=0", "train.negatives=mined", "train.mined_pool=4")
+    result = train_retriever(cfg)
     before, after = result["initial_eval"], result["final_eval"]
     assert after["recall@1"] >= before["recall@1"] + 0.3
     assert after["mrr@10"] > before["mrr@10"]
@@ -40,19 +49,50 @@ def test_training_raises_recall_at_1(tmp_path: Path) -> None:
     assert np.mean(losses[-5:]) < 0.5 * np.mean(losses[:5])
     log = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert {r["key"] for r in log} >= {"eval/0", "eval/40", "train/10", "train/40"}
+    # The exported HF tower reloads as plain weights and embeds exactly like the trained model.
+    (exported,) = result["exported"]
+    tokenizer = load_tokenizer(Path(exported) / "tokenizer.json", load_bert_arch("bert_tiny"))
+    trained = TextEncoder(nnx.merge(result["graphdef"], result["params"]), tokenizer)
+    reloaded_model, reloaded_tokenizer = build_dual_encoder(RetrieverModelConfig(weights=exported))
+    texts = ["how do I hack into my email inbox", "Respect: refuse to produce insults about any group of people."]
+    np.testing.assert_allclose(
+        TextEncoder(reloaded_model, reloaded_tokenizer).encode(texts), trained.encode(texts), atol=1e-6
+    )
+
+
+def test_sampler_batches_whole_library_and_negatives(tmp_path: Path) -> None:
+    pairs, guidelines = write_pairs(tmp_path)
+    library = load_library(guidelines)
+    inputs = load_inputs(pairs, library)
+    model, tokenizer = build_dual_encoder(RetrieverModelConfig(weights="random", arch="bert_tiny"))
+    encoder = TextEncoder(model, tokenizer)
+    queries, texts = TokenTable.build(encoder, inputs.prompts), TokenTable.build(encoder, library.texts)
+    settings = RetrieverTrainSettings(batch_size=8, negatives="random", num_negatives=2)
+    batch = BatchSampler(inputs, library, queries, texts, settings).batch(3)
+    assert batch["candidate_ids"].shape == (8 * 3,)
+    for row in range(8):
+        own = set(batch["query_guideline_ids"][row]) - {-1}
+        assert batch["candidate_ids"][batch["targets"][row]] in own
+        for draw in range(2):
+            assert batch["candidate_ids"][8 + draw * 8 + row] not in own
+    whole = RetrieverTrainSettings(batch_size=8, library_softmax_max=100)
+    batch = BatchSampler(inputs, library, queries, texts, whole).batch(3)
+    np.testing.assert_array_equal(batch["candidate_ids"], np.arange(len(library.ids)))
+    for row in range(8):
+        assert batch["targets"][row] in set(batch["query_guideline_ids"][row])
 
 
 def test_resume_repeats_the_uninterrupted_losses(tmp_path: Path) -> None:
     common = ["heldout_fraction=0.0", "train.steps=6", "train.checkpoint_every=3", "train.negatives=random",
               "train.symmetric=true", "train.learn_temperature=true"]
-    full = run_train_retriever(_config(tmp_path / "a", *common))
+    full = train_retriever(_config(tmp_path / "a", *common))
     interrupted = _config(tmp_path / "b", *common)
-    first = run_train_retriever(interrupted, stop_after=4)  # interrupted after step 4, between checkpoints
+    first = train_retriever(interrupted, stop_after=4)  # interrupted after step 4, between checkpoints
     assert sorted(first["losses"]) == [1, 2, 3, 4]
     manager = CheckpointManager(Path(interrupted.output_dir) / "checkpoints")
     assert manager.latest_step() == 3
     manager.close()
-    second = run_train_retriever(interrupted)
+    second = train_retriever(interrupted)
     assert sorted(second["losses"]) == [4, 5, 6]
     for step in range(1, 7):
         resumed = first["losses"][step] if step < 4 else second["losses"][step]

@@ -12,15 +12,19 @@ import dataclasses
 import json
 import logging
 import signal
+import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
 import jax
+import jax.numpy as jnp
 import numpy as np
+from etils import epath
 from flax import nnx
 from jax.sharding import Mesh, NamedSharding
 from tqdm import tqdm
 
+from gajax import distributed
 from gajax.checkpoint import CheckpointManager, abstract_target
 from gajax.config import dump_config, to_dict
 from gajax.convert.hf_llama import export_hf_llama
@@ -124,18 +128,6 @@ class FinetuneConfig:
     tpu: TpuConfig = dataclasses.field(default_factory=TpuConfig)
 
 
-def log_topology() -> None:
-    """Log process and device counts (the first line to read when a pod run hangs)."""
-    log.warning(
-        "process %d/%d: %d local devices, %d global devices (%s)",
-        jax.process_index(),
-        jax.process_count(),
-        jax.local_device_count(),
-        jax.device_count(),
-        jax.devices()[0].device_kind,
-    )
-
-
 def _records(cfg: DataConfig, fields: tuple[str, ...]) -> list[dict[str, Any]]:
     out = []
     for record in read_jsonl(cfg.path, {cfg.prompt_field: str}):
@@ -228,9 +220,9 @@ def _dpo_micro_batches(rows: dict[str, np.ndarray], index: np.ndarray, accum: in
 def run_finetune(cfg: FinetuneConfig, mode: Literal["sft", "dpo"]) -> dict[str, Any]:
     """Train; returns the last metrics. Resumes from ``train.output_dir`` when it holds a checkpoint."""
     t = cfg.train
-    log_topology()
+    distributed.initialize()  # joins a multi-host job, logs the topology, fails fast on an incomplete pod
     mesh = make_mesh(cfg.mesh)
-    check_batch_divides(t.micro_batch, mesh)
+    check_batch_divides(t.micro_batch * (2 if mode == "dpo" else 1), mesh)  # a DPO row is a pair: 2 sequences
     model, tokenizer = load_decoder(cfg.model, mesh)
     rows, stats = prepare_rows(cfg, tokenizer, mode)
     num_rows = len(rows["inputs"])
@@ -249,7 +241,9 @@ def run_finetune(cfg: FinetuneConfig, mode: Literal["sft", "dpo"]) -> dict[str, 
 
     arch = model.cfg
     graphdef, params = nnx.split(model)
-    if mode == "dpo":
+    frozen_reference = mode == "dpo" and not cfg.dpo.precompute_ref_log_probs
+    if mode == "dpo" and not frozen_reference:
+        # One pass of the initial policy over every pair; no second model stays in memory during training.
         flat = {k: v.reshape(-1, *v.shape[2:]) for k, v in rows.items()}
         ref = _reference_log_probs(graphdef, params, flat, max(t.micro_batch, 1) * 2, mesh)
         rows["reference_logps"] = ref.reshape(num_rows, 2)
@@ -257,14 +251,26 @@ def run_finetune(cfg: FinetuneConfig, mode: Literal["sft", "dpo"]) -> dict[str, 
     state_shardings = train_state_shardings(tx, params, mesh)
     with jax.set_mesh(mesh):
         state = jax.jit(lambda p: init_train_state(p, tx), out_shardings=state_shardings)(params)
+        # A frozen reference keeps its own copy of the initial weights (the state's buffers are donated).
+        reference = (
+            jax.jit(lambda p: jax.tree.map(jnp.copy, p), out_shardings=state_shardings["params"])(params)
+            if frozen_reference
+            else None
+        )
     del model, params
 
-    out_dir = Path(t.output_dir)
+    out_dir = epath.Path(t.output_dir)  # local or remote (gs://...): every host writes to the same place
     manager = CheckpointManager(out_dir / "checkpoints", keep=t.keep_checkpoints, async_save=t.async_checkpoints)
     metadata = {"mode": mode, "config": to_dict(cfg), "arch": dataclasses.asdict(arch),
                 "layout": "gajax-scanned", "tokenizer": getattr(tokenizer, "source", "")}
     start = 0
     if manager.latest_step() is not None:
+        saved_arch = manager.metadata().get("arch")
+        if saved_arch != metadata["arch"]:
+            raise ValueError(
+                f"{manager.directory} holds a checkpoint of another model (arch {saved_arch}); this run trains "
+                f"{metadata['arch']}. Use a new train.output_dir."
+            )
         target = abstract_target(state, state_shardings)
         state, _ = manager.restore(target)
         start = int(state["step"])
@@ -274,7 +280,15 @@ def run_finetune(cfg: FinetuneConfig, mode: Literal["sft", "dpo"]) -> dict[str, 
 
     # Batches are (accum, rows, seq_len); DPO's reference log-probs are (accum, rows).
     ranks = {k: (2 if k == "reference_logps" else 3) for k in rows}
+    if frozen_reference:
+        ranks["reference_logps"] = 2
     shardings = batch_shardings(mesh, ranks)
+    reference_fn = None
+    if frozen_reference:
+        logp = make_sequence_logp(graphdef)
+        reference_fn = jax.jit(
+            lambda p, b: jax.lax.map(lambda mb: logp(p, mb), b), out_shardings=shardings["reference_logps"]
+        )
     step_fn = jit_step(
         make_sft_step(graphdef, tx)
         if mode == "sft"
@@ -288,6 +302,7 @@ def run_finetune(cfg: FinetuneConfig, mode: Literal["sft", "dpo"]) -> dict[str, 
     metrics: dict[str, Any] = {}
     bar = tqdm(total=total_steps, initial=start, desc=mode, unit="step", disable=jax.process_index() != 0)
     history = out_dir / "metrics.jsonl"
+    logged = history.read_text().splitlines() if history.exists() else []
     try:
         with jax.set_mesh(mesh):
             step = start
@@ -299,7 +314,10 @@ def run_finetune(cfg: FinetuneConfig, mode: Literal["sft", "dpo"]) -> dict[str, 
                     else:
                         host = _dpo_micro_batches(rows, index, t.grad_accum)
                     tokens = int(host["segment_ids"].astype(bool).sum())
-                    state, step_metrics = step_fn(state, global_batch_to_device(host, shardings))
+                    device_batch = global_batch_to_device(host, shardings)
+                    if reference_fn is not None:
+                        device_batch["reference_logps"] = reference_fn(reference, device_batch)
+                    state, step_metrics = step_fn(state, device_batch)
                     step += 1
                     bar.update(1)
                     if step % t.log_every == 0 or step == total_steps:
@@ -308,8 +326,9 @@ def run_finetune(cfg: FinetuneConfig, mode: Literal["sft", "dpo"]) -> dict[str, 
                         bar.set_postfix(loss=f"{metrics['loss']:.4f}")
                         _log_step(metrics)
                         if jax.process_index() == 0:
-                            with history.open("a") as f:
-                                f.write(json.dumps(metrics) + "\n")
+                            # Rewritten whole: object stores such as GCS cannot append.
+                            logged.append(json.dumps(metrics))
+                            history.write_text("\n".join(logged) + "\n")
                     if step % t.checkpoint_every == 0 or preemption.requested:
                         manager.save(step, state, metadata, force=True)
                     if preemption.requested:
@@ -327,9 +346,13 @@ def run_finetune(cfg: FinetuneConfig, mode: Literal["sft", "dpo"]) -> dict[str, 
         manager.close()
     if t.export_hf and jax.process_index() == 0:
         trained = nnx.merge(graphdef, state["params"])
-        export_hf_llama(trained, out_dir / "hf", special_ids={"bos_token_id": tokenizer.bos_id,
-                                                             "eos_token_id": tokenizer.eos_id})
-        tokenizer.save(out_dir / "hf")
+        with tempfile.TemporaryDirectory() as tmp:
+            export_hf_llama(trained, tmp, special_ids={"bos_token_id": tokenizer.bos_id,
+                                                       "eos_token_id": tokenizer.eos_id})
+            tokenizer.save(tmp)
+            (out_dir / "hf").mkdir(parents=True, exist_ok=True)
+            for file in Path(tmp).iterdir():
+                epath.Path(file).copy(out_dir / "hf" / file.name, overwrite=True)
         log.warning("exported HF safetensors to %s", out_dir / "hf")
     return metrics
 

@@ -1,0 +1,1 @@
+"""The dual-encoder retriever: BERT towers, masked InfoNCE training, evaluation and embedding."""

@@ -22,10 +22,13 @@ import numpy as np
 import optax
 from flax import nnx
 from jax.sharding import NamedSharding, PartitionSpec
+from tokenizers import Tokenizer
 from tqdm import tqdm
 
+from gajax import distributed
 from gajax.checkpoint import CheckpointManager, abstract_target
 from gajax.config import dump_config, to_dict
+from gajax.convert.hf_bert import export_hf_bert
 from gajax.records import ResumableWriter
 from gajax.retriever.data import Inputs, Library, load_inputs, load_library, split_by_input
 from gajax.retriever.encoder import (
@@ -78,7 +81,12 @@ class RetrieverTrainSettings:
 
 @dataclasses.dataclass(frozen=True)
 class TrainRetrieverConfig:
-    """``gajax train-retriever``: data files, output directory, model, training settings and mesh."""
+    """``gajax train-retriever``: data files, output directory, model, training settings and mesh.
+
+    ``export_hf`` writes the trained towers at the end as HF BERT directories under ``<output_dir>/hf/`` (``query``,
+    plus ``guideline`` for separate towers) with their ``tokenizer.json``; ``gajax embed model.weights=DIR`` (or
+    transformers) loads them. A tower with a projection is not exported (HF ``BertModel`` has no place for it).
+    """
 
     pairs: str = "data/pairs.jsonl"
     guidelines: str = "data/guidelines.jsonl"
@@ -86,6 +94,7 @@ class TrainRetrieverConfig:
     heldout_fraction: float = 0.1
     resume: bool = True
     progress: bool = True
+    export_hf: bool = True
     model: RetrieverModelConfig = dataclasses.field(default_factory=RetrieverModelConfig)
     train: RetrieverTrainSettings = dataclasses.field(default_factory=RetrieverTrainSettings)
     mesh: MeshConfig = dataclasses.field(default_factory=lambda: MeshConfig(data=-1, fsdp=1))
@@ -277,6 +286,14 @@ def batch_shardings(batch: dict[str, np.ndarray], mesh: jax.sharding.Mesh) -> di
     return {k: one(v) for k, v in batch.items()}
 
 
+def put_global_batch(batch: dict[str, np.ndarray], shardings: dict[str, NamedSharding]) -> dict[str, jax.Array]:
+    """Global arrays from the host copy of the whole batch (every process builds the same one from the step)."""
+    return {
+        key: jax.make_array_from_callback(value.shape, shardings[key], lambda index, value=value: value[index])
+        for key, value in batch.items()
+    }
+
+
 # ---------------------------------------------------------------------------------------------- evaluation
 
 
@@ -301,11 +318,23 @@ def mine_negatives(encoder: TextEncoder, inputs: Inputs, library: Library, pool:
 # ------------------------------------------------------------------------------------------------- the run
 
 
-def run_train_retriever(cfg: TrainRetrieverConfig, stop_after: int | None = None) -> dict[str, Any]:
-    """Train, checkpoint and evaluate; returns ``{"losses": {step: loss}, "initial_eval", "final_eval"}``.
+def run_train_retriever(cfg: TrainRetrieverConfig) -> int:
+    """``gajax train-retriever``: train, then print the held-out metrics before and after; returns 0."""
+    result = train_retriever(cfg)
+    for name in ("initial_eval", "final_eval"):
+        if result[name] is not None:
+            shown = ", ".join(f"{k} {v:.3f}" for k, v in result[name].items() if k != "queries")
+            print(f"{name.replace('_', ' ')}: {shown}")
+    print(f"checkpoints and metrics.jsonl in {cfg.output_dir}")
+    return 0
+
+
+def train_retriever(cfg: TrainRetrieverConfig, stop_after: int | None = None) -> dict[str, Any]:
+    """Train, checkpoint and evaluate; returns ``{"losses": {step: loss}, "initial_eval", "final_eval", ...}``.
 
     ``stop_after`` ends the run after that many steps (as an interruption would), leaving the checkpoints.
     """
+    distributed.initialize()  # joins a multi-host job, logs the topology, fails fast on an incomplete pod
     s = cfg.train
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -374,7 +403,7 @@ def run_train_retriever(cfg: TrainRetrieverConfig, stop_after: int | None = None
     last_time = time.perf_counter()
     with jax.set_mesh(mesh):
         for step in range(start, end):
-            batch = jax.device_put(sampler.batch(step), batch_sh)
+            batch = put_global_batch(sampler.batch(step), batch_sh)
             params, opt_state, metrics = train_step(params, opt_state, batch)
             loss = float(metrics["loss"])
             result["losses"][step + 1] = loss
@@ -395,10 +424,23 @@ def run_train_retriever(cfg: TrainRetrieverConfig, stop_after: int | None = None
     checkpoints.close()
     if end == s.steps:
         result["final_eval"] = run_eval(s.steps, params)
+        if cfg.export_hf and not cfg.model.projection_dim:
+            result["exported"] = export_towers(nnx.merge(graphdef, params), tokenizer, out / "hf")
     log.close()
     result["params"] = params
     result["graphdef"] = graphdef
     return result
+
+
+def export_towers(model: DualEncoder, tokenizer: Tokenizer, directory: Path) -> list[str]:
+    """Write each tower as an HF BERT directory with ``tokenizer.json``; returns the directories."""
+    kinds = ["query"] if model.guideline_tower is None else ["query", "guideline"]
+    written = []
+    for kind in kinds:
+        target = export_hf_bert(model.tower(kind).bert, directory / kind)
+        tokenizer.save(str(target / "tokenizer.json"))
+        written.append(str(target))
+    return written
 
 
 def load_trained(output_dir: str | Path) -> tuple[DualEncoder, TextEncoder, TrainRetrieverConfig]:

@@ -1,0 +1,366 @@
+"""Stage 2: guided generation. Retrieve guidelines for each input and let them steer a decoder.
+
+For every input: the top ``top_n`` (20) guidelines are retrieved, fuzzy deduplicated in rank order (threshold 0.5)
+and the first ``keep`` (6) survivors go into the prompt:
+
+- **Vicuna-style** templates (``template: vicuna``): the guideline block stands between the system prompt and the
+  user turn, ``<system> ####<intro>:\\n1. ...\\n2. ...#### USER: <input> ASSISTANT:``;
+- **chat templates** (``template: chat``; ChatML as in SmolLM2, Llama-2, Zephyr, ...): the block is the system
+  message, rendered by the tokenizer's own chat template. ``auto`` picks ``chat`` when the tokenizer has one.
+
+User text cannot forge or close the block or open a turn: :func:`neutralise` rewrites ``####`` runs, role markers
+such as ``USER:`` and every special-token string of the tokenizer (``<|im_start|>``, ``</s>``, ...) into look-alike
+characters that no longer match them.
+
+``gajax guide`` runs over an ``inputs.jsonl`` (``id``, ``prompt``) and appends ``guided.jsonl`` records (resumable);
+``unguided=true`` also generates the same model's answer without guidelines, and :func:`dpo_pairs` turns those
+records into TRL-style preference pairs (chosen = guided, rejected = unguided). :func:`guide_one` answers one prompt
+from Python.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from gajax.decoder import DecoderConfig
+from gajax.generate import Generator, Sampling, generator_for, sampling_of
+from gajax.seed import SeedConfig
+from gajax.sharding import MeshConfig
+
+TemplateFamily = Literal["auto", "vicuna", "chat"]
+
+VICUNA_SYSTEM = (
+    "A chat between a curious user and an artificial intelligence assistant. "
+    "The assistant gives helpful and detailed answers to the user's questions."
+)
+BLOCK_DELIMITER = "####"
+GUIDELINE_INTRO = "Here are some guidelines for this conversation; the assistant follows those that apply"
+UNGUIDED_STREAM = 1 << 30  # offset of the unguided rows' random streams
+ROLE_NAMES = ("user", "assistant", "system", "human", "gpt")
+
+_HASH_RUN = re.compile(r"#{4,}")
+_ROLE_MARKER = re.compile(r"\b(" + "|".join(ROLE_NAMES) + r")(\s*):", re.IGNORECASE)
+# Turn and control markers of common templates, whatever the tokenizer in use declares.
+_CONTROL_MARKER = re.compile(r"<\|[^<>|\n]{0,64}\|>|</?s>|\[/?INST\]|<</?SYS>>|<start_of_turn>|<end_of_turn>")
+
+
+def _defuse(marker: str) -> str:
+    """``marker`` with its first ASCII character replaced by the full-width look-alike (``<`` -> ``＜``)."""
+    first = marker[0]
+    if "!" <= first <= "~":
+        return chr(ord(first) + 0xFEE0) + marker[1:]
+    return "\u2060".join(marker)
+
+
+def neutralise(text: str, special_tokens: Iterable[str] = ()) -> str:
+    """User text that cannot close or forge the guideline block, open a turn, or emit a special token.
+
+    Runs of four or more ``#`` become full-width ``＃``; role markers (``USER:``, ``Assistant :``, ...) get a
+    full-width colon; every string in ``special_tokens`` and every common control marker (``<|...|>``, ``</s>``,
+    ``[INST]``) gets a full-width first character. Text without those patterns is returned unchanged.
+    """
+    text = _HASH_RUN.sub(lambda m: "\uff03" * len(m.group()), text)
+    for token in sorted({t for t in special_tokens if t}, key=len, reverse=True):
+        text = text.replace(token, _defuse(token))
+    text = _CONTROL_MARKER.sub(lambda m: _defuse(m.group()), text)
+    return _ROLE_MARKER.sub(lambda m: f"{m.group(1)}{m.group(2)}\uff1a", text)
+
+
+def special_token_strings(tokenizer: Any) -> list[str]:
+    """Every special or added token string of a gajax :class:`~gajax.tokenizer.Tokenizer` (empty for None)."""
+    if tokenizer is None:
+        return []
+    strings = set(getattr(tokenizer, "special_tokens", {}).values())
+    backend = getattr(tokenizer, "backend", None)
+    if backend is not None:
+        strings.update(t.content for t in backend.get_added_tokens_decoder().values())
+    return sorted(s for s in strings if s)
+
+
+def guideline_block(guidelines: Sequence[str], special_tokens: Iterable[str] = ()) -> str:
+    """The numbered guideline block between ``####`` delimiters (guideline text is neutralised as well)."""
+    tokens = list(special_tokens)
+    lines = "\n".join(f"{i}. {neutralise(g, tokens)}" for i, g in enumerate(guidelines, 1))
+    return f"{BLOCK_DELIMITER}{GUIDELINE_INTRO}:\n{lines}{BLOCK_DELIMITER}"
+
+
+def resolve_family(template: TemplateFamily, tokenizer: Any) -> Literal["vicuna", "chat"]:
+    """``auto``: ``chat`` when the tokenizer has a chat template, else ``vicuna``."""
+    if template != "auto":
+        return template
+    return "chat" if tokenizer is not None and getattr(tokenizer, "chat_template", None) else "vicuna"
+
+
+def vicuna_prompt(
+    user: str, guidelines: Sequence[str] = (), system: str = VICUNA_SYSTEM, special_tokens: Iterable[str] = ()
+) -> str:
+    """The Vicuna v1.1 prompt with the guideline block (when there are guidelines) before ``USER:``."""
+    tokens = list(special_tokens)
+    block = f" {guideline_block(guidelines, tokens)}" if guidelines else ""
+    return f"{system}{block} USER: {neutralise(user, tokens)} ASSISTANT:"
+
+
+def chat_messages(user: str, guidelines: Sequence[str], tokenizer: Any, system: str = "") -> list[dict[str, str]]:
+    """Messages for a chat template: the guideline block (after ``system``, if any) as the system message."""
+    specials = special_token_strings(tokenizer)
+    parts = [system] if system else []
+    if guidelines:
+        parts.append(guideline_block(guidelines, specials))
+    messages = [{"role": "system", "content": "\n\n".join(parts)}] if parts else []
+    return [*messages, {"role": "user", "content": neutralise(user, specials)}]
+
+
+def build_prompt(
+    user: str,
+    guidelines: Sequence[str],
+    tokenizer: Any,
+    family: TemplateFamily = "auto",
+    system: str = "",
+) -> str:
+    """The full prompt text for one input and its guidelines (none: the unguided prompt) in ``family``'s layout.
+
+    A chat template that rejects system messages gets the block at the start of the user turn instead.
+    """
+    from gajax.tokenizer import ChatTemplateError
+
+    if resolve_family(family, tokenizer) == "vicuna":
+        return vicuna_prompt(user, guidelines, system or VICUNA_SYSTEM, special_token_strings(tokenizer))
+    messages = chat_messages(user, guidelines, tokenizer, system)
+    try:
+        return tokenizer.apply_chat_template(messages, add_generation_prompt=True)
+    except ChatTemplateError:
+        if messages[0]["role"] != "system":
+            raise
+        merged = {"role": "user", "content": f"{messages[0]['content']}\n\n{messages[1]['content']}"}
+        return tokenizer.apply_chat_template([merged], add_generation_prompt=True)
+
+
+# ------------------------------------------------------------------------------------------------- config
+
+
+@dataclasses.dataclass(frozen=True)
+class GuideConfig(Sampling):
+    """``gajax guide``: answer ``prompt`` or every record of ``input`` (``id``, ``prompt``) with guidelines.
+
+    ``library``: a library directory built by ``gajax build-library`` (queried with ``encoder``, empty: the
+    library's own); empty uses gajax's embedded seed library and retriever (``seed_library``, built and cached on
+    first use). ``top_n`` retrieved, fuzzy deduplicated at ``dedup_threshold``, ``keep`` kept. ``template``:
+    ``auto``, ``vicuna`` or ``chat``. ``unguided``: also record the answer without guidelines (DPO pairs).
+    """
+
+    model: DecoderConfig = dataclasses.field(default_factory=DecoderConfig)
+    mesh: MeshConfig = dataclasses.field(default_factory=MeshConfig)
+    seed_library: SeedConfig = dataclasses.field(default_factory=SeedConfig)
+    library: str = ""
+    encoder: str = ""
+    template: TemplateFamily = "auto"
+    system: str = ""
+    top_n: int = 20
+    dedup_threshold: float = 0.5
+    keep: int = 6
+    unguided: bool = False
+    prompt: str = ""
+    input: str = ""
+    output: str = "guided.jsonl"
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.top_n < 1 or self.keep < 1:
+            raise ValueError(f"top_n and keep must be at least 1, got {self.top_n} and {self.keep}")
+        if not 0.0 < self.dedup_threshold <= 1.0:
+            raise ValueError(f"dedup_threshold must be in (0, 1], got {self.dedup_threshold}")
+
+    def settings(self) -> dict[str, Any]:
+        """What a record stores about how it was made."""
+        sampling = {k: v for k, v in dataclasses.asdict(sampling_of(self)).items() if k != "batch_size"}
+        return {
+            **sampling,
+            "top_n": self.top_n,
+            "dedup_threshold": self.dedup_threshold,
+            "keep": self.keep,
+            "template": self.template,
+            "system": self.system,
+            "library": self.library or "seed",
+        }
+
+
+def open_retriever_for(cfg: GuideConfig) -> Any:
+    """The guideline retriever ``cfg`` names: a library directory, or the embedded seed library."""
+    if cfg.library:
+        from gajax.index import open_retriever
+
+        return open_retriever(cfg.library, cfg.encoder)
+    from gajax.seed import open_seed_retriever
+
+    return open_seed_retriever(cfg.seed_library)
+
+
+class Guide:
+    """A retriever and a decoder wired together: retrieve, build prompts, generate guided (and unguided)."""
+
+    def __init__(self, cfg: GuideConfig, retriever: Any, model: Any, tokenizer: Any, mesh: Any = None):
+        self.cfg = cfg
+        self.retriever = retriever
+        self.tokenizer = tokenizer
+        self.family = resolve_family(cfg.template, tokenizer)
+        self.engine: Generator = generator_for(model, tokenizer, mesh)
+        self.sampling = sampling_of(cfg)
+
+    @classmethod
+    def from_config(cls, cfg: GuideConfig) -> Guide:
+        """Open the retriever and load the decoder that ``cfg`` names."""
+        from gajax.decoder import load_decoder
+        from gajax.sharding import make_mesh
+
+        retriever = open_retriever_for(cfg)
+        mesh = make_mesh(cfg.mesh)
+        model, tokenizer = load_decoder(cfg.model, mesh=mesh)
+        return cls(cfg, retriever, model, tokenizer, mesh)
+
+    def retrieve(self, prompts: Sequence[str]) -> list[list[dict[str, Any]]]:
+        """The kept guidelines ``[{id, text, kind, score, rank}]`` of each prompt, best first."""
+        found = self.retriever.retrieve(
+            list(prompts), top_n=self.cfg.top_n, dedup_threshold=self.cfg.dedup_threshold, keep=self.cfg.keep
+        )
+        return [[r.to_record() for r in results] for results in found]
+
+    def prompt_text(self, user: str, guidelines: Sequence[str]) -> str:
+        """The rendered prompt for one input (no guidelines: the unguided prompt)."""
+        return build_prompt(user, guidelines, self.tokenizer, self.family, self.cfg.system)
+
+    def _encode(self, text: str) -> list[int]:
+        ids = self.tokenizer.encode(text, add_special_tokens=False)
+        bos = getattr(self.tokenizer, "bos_id", None)
+        if self.family == "vicuna" and bos is not None and (not ids or ids[0] != bos):
+            ids = [bos, *ids]
+        return ids
+
+    def answer(
+        self,
+        records: Sequence[dict[str, Any]],
+        row_ids: Sequence[int] = (),
+        on_tokens: Callable[[int], None] | None = None,
+    ) -> list[dict[str, Any]]:
+        """``guided.jsonl`` records for a batch of ``{id, prompt}`` inputs (one generate call for the batch).
+
+        ``row_ids`` (default 0, 1, ...) seed the rows' random streams, so sampled answers do not depend on
+        batching or resuming. ``on_tokens`` is called with the number of tokens generated so far (for progress).
+        """
+        prompts = [r["prompt"] for r in records]
+        guidelines = self.retrieve(prompts)
+        texts = [self.prompt_text(p, [g["text"] for g in gs]) for p, gs in zip(prompts, guidelines, strict=True)]
+        rows = list(row_ids) or list(range(len(records)))
+        if self.cfg.unguided:
+            texts += [self.prompt_text(p, []) for p in prompts]
+            rows += [UNGUIDED_STREAM + r for r in rows]
+        progress: dict[str, Any] = {}
+        if on_tokens is not None:
+            progress = {"chunk": 16, "on_chunk": lambda so_far: on_tokens(max(len(r) for r in so_far))}
+        results = self.engine.generate([self._encode(t) for t in texts], self.sampling, row_ids=rows, **progress)
+        settings = self.cfg.settings()
+        out = []
+        for i, record in enumerate(records):
+            rec = {
+                "input_id": str(record["id"]),
+                "prompt": record["prompt"],
+                "guidelines": [{"id": g["id"], "text": g["text"]} for g in guidelines[i]],
+                "response": results[i].text or "",
+                "finish_reason": results[i].finish_reason,
+            }
+            if self.cfg.unguided:
+                rec["unguided_response"] = results[len(records) + i].text or ""
+            rec.update(model=self.cfg.model.weights, template=self.family, settings=settings)
+            out.append(rec)
+        return out
+
+
+@functools.lru_cache(maxsize=2)
+def _cached_guide(cfg: GuideConfig) -> Guide:
+    return Guide.from_config(cfg)
+
+
+def guide_one(prompt: str, cfg: GuideConfig | None = None, input_id: str = "0") -> dict[str, Any]:
+    """Answer one prompt with retrieved guidelines; returns its ``guided.jsonl`` record.
+
+    The retriever and decoder for ``cfg`` (default: the seed library and SmolLM2) are loaded once per process.
+    """
+    guide = _cached_guide(cfg or GuideConfig())
+    return guide.answer([{"id": input_id, "prompt": prompt}])[0]
+
+
+def dpo_pairs(records: Iterable[dict[str, Any]]) -> list[dict[str, str]]:
+    """TRL preference records ``{prompt, chosen, rejected}`` from ``guided.jsonl`` records made with
+    ``unguided=true``: the prompt is the raw input (no guidelines), chosen the guided and rejected the unguided
+    answer. Records whose two answers are identical teach nothing and are skipped."""
+    pairs = []
+    for n, record in enumerate(records):
+        if "unguided_response" not in record:
+            raise ValueError(
+                f"record {n} (input_id {record.get('input_id')!r}) has no unguided_response; run 'gajax guide' "
+                "with unguided=true"
+            )
+        if record["response"].strip() == record["unguided_response"].strip():
+            continue
+        pairs.append(
+            {"prompt": record["prompt"], "chosen": record["response"], "rejected": record["unguided_response"]}
+        )
+    return pairs
+
+
+# ------------------------------------------------------------------------------------------------- runner
+
+
+def read_prompts(path: str | Path) -> list[dict[str, Any]]:
+    """``{id, prompt}`` records of an inputs JSONL; duplicate ids are errors naming the file."""
+    from gajax.records import read_jsonl
+
+    records = list(read_jsonl(path, {"id": (str, int), "prompt": str}))
+    seen: set[str] = set()
+    for record in records:
+        if str(record["id"]) in seen:
+            raise ValueError(f"{path}: duplicate id {record['id']!r}")
+        seen.add(str(record["id"]))
+    return records
+
+
+def run_guide(cfg: GuideConfig, guide: Guide | None = None) -> int:
+    """``gajax guide``: print one guided answer, or append a record per input to ``output`` (resumable)."""
+    from tqdm.auto import tqdm
+
+    from gajax.records import ResumableWriter
+
+    if bool(cfg.prompt) == bool(cfg.input):
+        raise SystemExit("gajax guide: give exactly one of prompt='...' or input=FILE.jsonl")
+    records = read_prompts(cfg.input) if cfg.input else []
+    if cfg.input and not cfg.output:
+        raise SystemExit("gajax guide: input= needs output=FILE.jsonl")
+    if guide is None:
+        guide = Guide.from_config(cfg)
+    if cfg.prompt:
+        record = guide.answer([{"id": "0", "prompt": cfg.prompt}])[0]
+        print("guidelines:")
+        for g in record["guidelines"]:
+            print(f"  - {g['text']}")
+        print(f"\n{record['response']}")
+        if cfg.unguided:
+            print(f"\nwithout guidelines:\n{record['unguided_response']}")
+        return 0
+    with ResumableWriter(cfg.output, key="input_id") as writer:
+        todo = [(i, r) for i, r in enumerate(records) if str(r["id"]) not in writer]
+        bar = tqdm(
+            total=len(records), initial=len(records) - len(todo), desc="guide", unit="prompt", disable=not cfg.progress
+        )
+        with bar:
+            for start in range(0, len(todo), cfg.batch_size):
+                batch = todo[start : start + cfg.batch_size]
+                for record in guide.answer([r for _, r in batch], row_ids=[i for i, _ in batch]):
+                    writer.write(record)
+                bar.update(len(batch))
+    print(f"wrote {cfg.output}")
+    return 0

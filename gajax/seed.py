@@ -1,0 +1,414 @@
+"""gajax's embedded default: the seed guideline library, its retriever and ScaNN index, built once and cached.
+
+The seed library (``gajax/data/seed/guidelines.jsonl``) and its training inputs (``inputs.jsonl``, each mapped to
+its guidelines) are package data written by this project. ``ensure_seed_library`` turns them into a ready
+Stage-2 retriever:
+
+1. embed every guideline and every training input with all-MiniLM-L6-v2 (gajax's JAX encoder);
+2. fine-tune the query side on the (input, guidelines) pairs: a residual linear adapter on the query embedding,
+   ``q' = normalise(q + q W + b)`` (W, b start at zero, so training starts from plain MiniLM), trained with a
+   multi-positive InfoNCE loss against the whole library plus a risk term (the softmax mass on safety guidelines
+   against the input's ``risky`` label). Inputs are split by id into train and held-out sets; recall and
+   risk identification on the held-out inputs are recorded before and after training;
+3. save the library (guideline embeddings), the adapter and a ScaNN index under
+   ``$GAJAX_CACHE/seed-<hash>`` (default ``~/.cache/gajax``). The hash covers the data files, the encoder weights
+   and the settings, so a changed input rebuilds and an unchanged one is reused.
+
+Training the adapter on frozen MiniLM features takes seconds after one embedding pass, which keeps a cold start
+of ``gajax demo`` within minutes on a 2-core laptop. Full fine-tuning of both MiniLM towers is
+``gajax train-retriever`` (see ``configs/retriever/minilm.yaml``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from tqdm.auto import tqdm
+
+from gajax.library import CATEGORIES, EmbedFn, EncoderInfo, Guideline, Library, embed_texts, load_encoder
+from gajax.records import RecordError, read_jsonl, write_jsonl
+
+SEED_VERSION = "seed-1"
+ADAPTER_FILE = "query_adapter.npz"
+REPORT_FILE = "seed_report.json"
+LIBRARY_DIR = "library"
+
+
+def seed_data_dir() -> Path:
+    """The directory of the packaged seed data (``guidelines.jsonl``, ``inputs.jsonl``)."""
+    return Path(__file__).resolve().parent / "data" / "seed"
+
+
+def cache_root() -> Path:
+    """Where gajax caches built artefacts: ``$GAJAX_CACHE``, else ``$XDG_CACHE_HOME/gajax``, else
+    ``~/.cache/gajax``."""
+    if os.environ.get("GAJAX_CACHE"):
+        return Path(os.environ["GAJAX_CACHE"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).expanduser() / "gajax"
+
+
+@dataclasses.dataclass(frozen=True)
+class SeedConfig:
+    """How to build the seed retriever (the ``seed`` section; ``gajax build-seed``).
+
+    ``guidelines``/``inputs``: data files (empty: the packaged seed data). ``limit``: use only the first N inputs
+    (0: all; for smoke tests). ``cache_dir``: where to keep the result (empty: ``cache_root()``). ``rebuild``:
+    ignore a cached build.
+    """
+
+    guidelines: str = ""
+    inputs: str = ""
+    limit: int = 0
+    cache_dir: str = ""
+    rebuild: bool = False
+    encoder: str = "minilm"
+    heldout_fraction: float = 0.1
+    steps: int = 400
+    batch_size: int = 256
+    learning_rate: float = 2e-3
+    weight_decay: float = 1e-4
+    temperature: float = 0.05
+    kind_weight: float = 10.0
+    seed: int = 0
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.heldout_fraction < 1.0:
+            raise ValueError(f"seed.heldout_fraction must be in [0, 1), got {self.heldout_fraction}")
+        if self.steps < 0 or self.batch_size < 1:
+            raise ValueError(f"seed.steps must be >= 0 and seed.batch_size >= 1, got {self.steps}, {self.batch_size}")
+        if self.temperature <= 0:
+            raise ValueError(f"seed.temperature must be positive, got {self.temperature}")
+
+
+# ----------------------------------------------------------------------------------------------------- data
+
+
+def _seed_files(cfg: SeedConfig) -> tuple[Path, Path]:
+    return (
+        Path(cfg.guidelines) if cfg.guidelines else seed_data_dir() / "guidelines.jsonl",
+        Path(cfg.inputs) if cfg.inputs else seed_data_dir() / "inputs.jsonl",
+    )
+
+
+def load_seed_guidelines(path: str | Path) -> list[Guideline]:
+    """Seed guideline records as library :class:`Guideline` s. Categories outside the paper's 14 (such as
+    ``general_quality``) become tags."""
+    out = []
+    for record in read_jsonl(path, {"id": str, "title": str, "text": str, "kind": str, "categories": list}):
+        categories = tuple(c for c in record["categories"] if c in CATEGORIES)
+        tags = tuple(c for c in record["categories"] if c not in CATEGORIES)
+        out.append(
+            Guideline(
+                id=record["id"],
+                title=record["title"],
+                text=record["text"],
+                kind=record["kind"],
+                categories=categories,
+                tags=tags,
+                sources=tuple(record.get("sources", ())),
+            )
+        )
+    if not out:
+        raise RecordError(f"{path}: no guidelines")
+    return out
+
+
+def load_seed_inputs(path: str | Path, known_ids: set[str], limit: int = 0) -> list[dict[str, Any]]:
+    """Seed input records ``{id, prompt, category, risky, guideline_ids}``; unknown guideline ids are errors."""
+    required = {"id": str, "prompt": str, "guideline_ids": list}
+    out = []
+    for n, record in enumerate(read_jsonl(path, required)):
+        if limit and n >= limit:
+            break
+        missing = [g for g in record["guideline_ids"] if g not in known_ids]
+        if missing or not record["guideline_ids"]:
+            raise RecordError(f"{path}: input {record['id']!r} names unknown or no guideline ids {missing}")
+        out.append(record)
+    if not out:
+        raise RecordError(f"{path}: no inputs")
+    return out
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def seed_key(cfg: SeedConfig, encoder_hash: str) -> str:
+    """The cache key: data files, encoder weights and every setting that changes the result."""
+    guidelines, inputs = _seed_files(cfg)
+    settings = {
+        k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("cache_dir", "rebuild", "progress")
+    }
+    settings.update(guidelines=_sha256(guidelines), inputs=_sha256(inputs), encoder_hash=encoder_hash)
+    settings["version"] = SEED_VERSION
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------------------------- the adapter
+
+
+@dataclasses.dataclass
+class QueryAdapter:
+    """``q' = normalise(q + q @ weight + bias)``: the fine-tuned query side of the seed retriever."""
+
+    weight: np.ndarray
+    bias: np.ndarray
+
+    def __call__(self, queries: np.ndarray) -> np.ndarray:
+        out = queries + queries @ self.weight + self.bias
+        return (out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+    def save(self, path: Path) -> None:
+        np.savez(path, weight=self.weight, bias=self.bias)
+
+    @classmethod
+    def load(cls, path: Path) -> QueryAdapter:
+        with np.load(path) as data:
+            return cls(np.asarray(data["weight"], np.float32), np.asarray(data["bias"], np.float32))
+
+
+def _adapt(params: dict[str, jax.Array], queries: jax.Array) -> jax.Array:
+    out = queries + queries @ params["weight"] + params["bias"]
+    return out / jnp.maximum(jnp.linalg.norm(out, axis=-1, keepdims=True), 1e-12)
+
+
+def adapter_loss(
+    params: dict[str, jax.Array],
+    queries: jax.Array,
+    library: jax.Array,
+    positives: jax.Array,
+    risky: jax.Array,
+    safety: jax.Array,
+    scale: float,
+    kind_weight: float,
+) -> jax.Array:
+    """Multi-positive InfoNCE against the whole library plus ``kind_weight`` times a risk term.
+
+    InfoNCE: mean over queries of ``-log(softmax mass on the query's positives)``; ``positives`` is a
+    ``(queries, library)`` 0/1 matrix. Risk term: binary cross-entropy between the softmax mass on ``safety``
+    guidelines (a 0/1 row mask) and whether the input is ``risky``, so benign inputs learn to stay away from
+    safety guidelines and risky ones to reach them.
+    """
+    logits = scale * _adapt(params, queries) @ library.T
+    total = jax.nn.logsumexp(logits, axis=-1)
+    nce = total - jax.nn.logsumexp(jnp.where(positives > 0, logits, -jnp.inf), axis=-1)
+    log_safe = jax.nn.logsumexp(jnp.where(safety > 0, logits, -jnp.inf), axis=-1) - total
+    log_unsafe = jax.nn.logsumexp(jnp.where(safety > 0, -jnp.inf, logits), axis=-1) - total
+    kind = -(risky * log_safe + (1.0 - risky) * log_unsafe)
+    return jnp.mean(nce + kind_weight * kind)
+
+
+def train_query_adapter(
+    queries: np.ndarray,
+    library: np.ndarray,
+    positives: np.ndarray,
+    risky: np.ndarray,
+    safety: np.ndarray,
+    cfg: SeedConfig,
+) -> tuple[QueryAdapter, list[float]]:
+    """Fit the adapter with AdamW on minibatches of queries (``risky`` per query, ``safety`` per guideline, both
+    0/1); returns it and the loss per step."""
+    dim = queries.shape[1]
+    params = {"weight": jnp.zeros((dim, dim), jnp.float32), "bias": jnp.zeros((dim,), jnp.float32)}
+    warmup = max(1, cfg.steps // 10)
+    schedule = optax.warmup_cosine_decay_schedule(0.0, cfg.learning_rate, warmup, max(cfg.steps, warmup + 1))
+    tx = optax.adamw(schedule, weight_decay=cfg.weight_decay)
+    opt_state = tx.init(params)
+    scale = 1.0 / cfg.temperature
+    library_j, safety_j = jnp.asarray(library), jnp.asarray(safety, jnp.float32)
+
+    @jax.jit
+    def step(params: Any, opt_state: Any, q: jax.Array, pos: jax.Array, risk: jax.Array) -> tuple[Any, Any, jax.Array]:
+        loss_fn = functools.partial(adapter_loss, scale=scale, kind_weight=cfg.kind_weight)
+        loss, grads = jax.value_and_grad(loss_fn)(params, q, library_j, pos, risk, safety_j)
+        updates, opt_state = tx.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state, loss
+
+    rng = np.random.default_rng(cfg.seed)
+    batch = min(cfg.batch_size, len(queries))
+    losses = []
+    order, cursor = rng.permutation(len(queries)), 0
+    for _ in tqdm(range(cfg.steps), desc="fine-tune retriever", unit="step", disable=not cfg.progress):
+        if cursor + batch > len(order):
+            order, cursor = rng.permutation(len(queries)), 0
+        rows = order[cursor : cursor + batch]
+        cursor += batch
+        params, opt_state, loss = step(
+            params, opt_state, jnp.asarray(queries[rows]), jnp.asarray(positives[rows]), jnp.asarray(risky[rows])
+        )
+        losses.append(float(loss))
+    return QueryAdapter(np.asarray(params["weight"]), np.asarray(params["bias"])), losses
+
+
+def recall_at(queries: np.ndarray, library: np.ndarray, positives: np.ndarray, k: int) -> float:
+    """Share of queries with at least one positive among the ``k`` nearest guidelines."""
+    if len(queries) == 0:
+        return float("nan")
+    top = np.argsort(-(queries @ library.T), axis=1, kind="stable")[:, :k]
+    return float(np.mean(np.take_along_axis(positives, top, axis=1).any(axis=1)))
+
+
+# -------------------------------------------------------------------------------------------------- build
+
+
+@dataclasses.dataclass
+class SeedRetrieverFiles:
+    """A built seed retriever: its directory, the library directory inside it, the adapter and the report."""
+
+    root: Path
+    library_dir: Path
+    adapter: Path
+    report: dict[str, Any]
+
+
+def _heldout(input_id: str, fraction: float) -> bool:
+    bucket = int.from_bytes(hashlib.sha256(input_id.encode("utf-8")).digest()[:8], "big") / 2.0**64
+    return bucket < fraction
+
+
+def build_seed_retriever(cfg: SeedConfig, directory: Path, embed_fn: EmbedFn, info: EncoderInfo) -> dict[str, Any]:
+    """Embed, train the adapter, save library + adapter + index + report into ``directory``; returns the
+    report."""
+    from gajax.index import GuidelineIndex
+
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    guidelines_path, inputs_path = _seed_files(cfg)
+    guidelines = load_seed_guidelines(guidelines_path)
+    row_of = {g.id: i for i, g in enumerate(guidelines)}
+    inputs = load_seed_inputs(inputs_path, set(row_of), cfg.limit)
+    positives = np.zeros((len(inputs), len(guidelines)), np.float32)
+    for r, record in enumerate(inputs):
+        positives[r, [row_of[g] for g in record["guideline_ids"]]] = 1.0
+    risky = np.array([bool(r.get("risky", False)) for r in inputs], np.float32)
+    safety = np.array([g.kind == "safety" for g in guidelines], np.float32)
+
+    guideline_embeddings = embed_texts([g.text for g in guidelines], embed_fn, batch_size=256, progress=cfg.progress)
+    query_embeddings = embed_texts([r["prompt"] for r in inputs], embed_fn, batch_size=256, progress=cfg.progress)
+    timings["embed_s"] = time.perf_counter() - start
+
+    held = np.array([_heldout(str(r["id"]), cfg.heldout_fraction) for r in inputs])
+    train_rows, held_rows = np.flatnonzero(~held), np.flatnonzero(held)
+    if len(train_rows) == 0:
+        raise ValueError(f"seed.heldout_fraction {cfg.heldout_fraction} leaves no training inputs")
+    t0 = time.perf_counter()
+    adapter, losses = train_query_adapter(
+        query_embeddings[train_rows], guideline_embeddings, positives[train_rows], risky[train_rows], safety, cfg
+    )
+    timings["train_s"] = time.perf_counter() - t0
+
+    def held_recall(adapted: bool) -> dict[str, float]:
+        q = query_embeddings[held_rows]
+        q = adapter(q) if adapted else q
+        metrics = {f"recall@{k}": recall_at(q, guideline_embeddings, positives[held_rows], k) for k in (1, 3, 5)}
+        top3 = np.argsort(-(q @ guideline_embeddings.T), axis=1, kind="stable")[:, :3]
+        flagged = safety[top3].any(axis=1)
+        held_risky = risky[held_rows] > 0
+        metrics["risky_with_safety@3"] = float(np.mean(flagged[held_risky])) if held_risky.any() else float("nan")
+        metrics["benign_with_safety@3"] = float(np.mean(flagged[~held_risky])) if (~held_risky).any() else float("nan")
+        return metrics
+
+    library = Library(guidelines, guideline_embeddings, dataclasses.replace(info, dim=guideline_embeddings.shape[1]),
+                      version=SEED_VERSION)
+    library_dir = directory / LIBRARY_DIR
+    library.save(library_dir)
+    GuidelineIndex.build(library).save(library_dir)
+    adapter.save(directory / ADAPTER_FILE)
+    write_jsonl(directory / "pairs.jsonl", (
+        {"input_id": str(r["id"]), "prompt": r["prompt"], "guideline_ids": r["guideline_ids"]} for r in inputs
+    ))
+    timings["total_s"] = time.perf_counter() - start
+    report = {
+        "guidelines": len(guidelines),
+        "inputs": len(inputs),
+        "train_inputs": len(train_rows),
+        "heldout_inputs": len(held_rows),
+        "encoder": info.name,
+        "heldout_before": held_recall(False),
+        "heldout_after": held_recall(True),
+        "loss_first": losses[0] if losses else None,
+        "loss_last": losses[-1] if losses else None,
+        "timings": timings,
+        "config": dataclasses.asdict(cfg),
+    }
+    (directory / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+_ENCODERS: dict[str, tuple[EmbedFn, EncoderInfo]] = {}
+
+
+def seed_encoder(name: str) -> tuple[EmbedFn, EncoderInfo]:
+    """The base encoder (loaded once per process). MiniLM has one shared tower, so queries and guidelines use
+    the same function."""
+    if name not in _ENCODERS:
+        _ENCODERS[name] = load_encoder(name, kind="query")
+    return _ENCODERS[name]
+
+
+def ensure_seed_library(cfg: SeedConfig = SeedConfig()) -> SeedRetrieverFiles:
+    """The cached seed retriever for ``cfg``, built first when missing (or when ``cfg.rebuild``)."""
+    embed_fn, info = seed_encoder(cfg.encoder)
+    root = Path(cfg.cache_dir).expanduser() if cfg.cache_dir else cache_root()
+    directory = root / f"seed-{seed_key(cfg, info.weights_hash)}"
+    if cfg.rebuild and directory.exists():
+        shutil.rmtree(directory)
+    if not (directory / REPORT_FILE).exists():
+        print(f"building the seed library and retriever in {directory} (first use; cached afterwards)")
+        tmp = directory.with_name(f".{directory.name}.tmp-{os.getpid()}")
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir(parents=True)
+        try:
+            build_seed_retriever(cfg, tmp, embed_fn, info)
+            if directory.exists():  # another process finished first
+                shutil.rmtree(tmp)
+            else:
+                tmp.rename(directory)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    report = json.loads((directory / REPORT_FILE).read_text())
+    return SeedRetrieverFiles(directory, directory / LIBRARY_DIR, directory / ADAPTER_FILE, report)
+
+
+def open_seed_retriever(cfg: SeedConfig = SeedConfig()) -> Any:
+    """A :class:`gajax.index.GuidelineRetriever` over the seed library whose queries go through MiniLM and the
+    fine-tuned adapter (built and cached on first use)."""
+    from gajax.index import GuidelineIndex, GuidelineRetriever
+
+    files = ensure_seed_library(cfg)
+    library = Library.load(files.library_dir)
+    adapter = QueryAdapter.load(files.adapter)
+    query_fn = seed_encoder(cfg.encoder)[0]
+    return GuidelineRetriever(
+        library,
+        GuidelineIndex.load(library, files.library_dir),
+        lambda texts: adapter(embed_texts(list(texts), query_fn, batch_size=256, progress=False)),
+    )
+
+
+def run_build_seed(cfg: SeedConfig) -> int:
+    """Runner of ``gajax build-seed``: build (or find) the cached seed retriever and print its report."""
+    files = ensure_seed_library(cfg)
+    report = files.report
+    print(f"seed retriever in {files.root}")
+    print(f"  {report['guidelines']} guidelines, {report['inputs']} inputs "
+          f"({report['train_inputs']} train / {report['heldout_inputs']} held out)")
+    for name in ("heldout_before", "heldout_after"):
+        print(f"  {name}: " + ", ".join(f"{k} {v:.3f}" for k, v in report[name].items()))
+    return 0
