@@ -31,7 +31,7 @@ RESULTS = Path(__file__).parent / "results" / "encoder.json"
 BATCH = 64
 TRAIN_BATCH = 32
 SENTENCES = 512
-REPEATS = 5
+REPEATS = 3
 
 SUBJECTS = ["I", "my friend", "our team", "the doctor", "my landlord", "a stranger online", "my neighbour", "the bank"]
 VERBS = ["want to", "asked me to", "keeps trying to", "refuses to", "plans to", "needs help to", "told me to"]

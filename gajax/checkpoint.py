@@ -69,6 +69,17 @@ class CheckpointManager:
         restored = self._manager.restore(step, args=args)
         return restored.state, dict(restored.metadata)
 
+    def restore_partial(self, target: Any, step: int | None = None) -> Any:
+        """Only the parts of the saved state that ``target`` names (e.g. ``{"params": ...}`` of a train state),
+        laid out as ``target``; the rest (optimizer moments, ...) is never read."""
+        step = self.latest_step() if step is None else step
+        if step is None:
+            raise FileNotFoundError(f"{self.directory}: no complete checkpoint to restore")
+        restore = ocp.args.PyTreeRestore(
+            item=target, restore_args=ocp.checkpoint_utils.construct_restore_args(target), partial_restore=True
+        )
+        return self._manager.restore(step, args=ocp.args.Composite(state=restore)).state
+
     def metadata(self, step: int | None = None) -> dict[str, Any]:
         """Only the metadata item of ``step`` (default: the latest)."""
         step = self.latest_step() if step is None else step

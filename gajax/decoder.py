@@ -12,10 +12,11 @@ import jax.numpy as jnp
 from flax import nnx
 from jax.sharding import Mesh
 
+from gajax.checkpoint import CheckpointManager, abstract_target
 from gajax.convert.gguf import GGUFFile, config_from_gguf, load_gguf_llama
 from gajax.convert.hf_llama import CheckpointError, download_hf, load_hf_llama, read_hf_config
 from gajax.models.llama import Llama, LlamaConfig, load_arch
-from gajax.sharding import create_sharded, make_mesh
+from gajax.sharding import create_sharded, make_mesh, state_shardings
 from gajax.tokenizer import Tokenizer
 
 DTypeName = Literal["float32", "bfloat16", "float16"]
@@ -27,10 +28,11 @@ class DecoderConfig:
 
     ``weights`` is ``smollm2`` (the embedded SmolLM2-135M-Instruct GGUF), a ``.gguf`` file, a local HF
     LLaMA directory (``config.json`` + safetensors), an HF hub id (downloaded through ``huggingface_hub``),
-    or ``random`` (initialise ``arch`` randomly). ``arch`` names a file under ``configs/model`` or a YAML
-    path; when the weights carry their own architecture it is checked against it (empty: take the weights'
-    architecture). ``tokenizer`` (empty: the checkpoint's own) is ``smollm2``, a ``.gguf`` file, a
-    ``tokenizer.json`` or a directory holding one.
+    a ``gajax sft``/``dpo`` output directory or its ``checkpoints`` directory (the latest Orbax checkpoint's
+    parameters, restored onto the current devices), or ``random`` (initialise ``arch`` randomly). ``arch``
+    names a file under ``configs/model`` or a YAML path; when the weights carry their own architecture it is
+    checked against it (empty: take the weights' architecture). ``tokenizer`` (empty: the checkpoint's own) is
+    ``smollm2``, a ``.gguf`` file, a ``tokenizer.json`` or a directory holding one.
     """
 
     weights: str = "smollm2"
@@ -91,7 +93,8 @@ def _weights_kind(weights: str) -> tuple[str, Path | str]:
             raise CheckpointError(f"GGUF file not found: {path}")
         return "gguf", path
     if path.is_dir():
-        return "hf", path
+        orbax_dir = _orbax_checkpoints(path)
+        return ("orbax", orbax_dir) if orbax_dir is not None else ("hf", path)
     if path.exists():
         raise CheckpointError(
             f"weights {weights!r} is a file but not a .gguf; give an HF directory or a GGUF file"
@@ -100,9 +103,51 @@ def _weights_kind(weights: str) -> tuple[str, Path | str]:
     if len(parts) == 2 and all(parts) and not weights.startswith((".", "~")):
         return "hub", weights
     raise CheckpointError(
-        f"weights {weights!r} is not 'smollm2', 'random', an existing .gguf file or HF directory, "
+        f"weights {weights!r} is not 'smollm2', 'random', an existing .gguf file, HF directory or training "
+        "checkpoint directory, "
         "or an HF hub id (owner/name)"
     )
+
+
+def _orbax_checkpoints(path: Path) -> Path | None:
+    """The Orbax checkpoint directory of a training run directory (``<run>/checkpoints``) or of the checkpoint
+    directory itself (numbered step directories holding ``state``); None for anything else."""
+    if (path / "config.json").exists():
+        return None
+    for candidate in (path / "checkpoints", path):
+        if candidate.is_dir() and any(s.name.isdigit() and (s / "state").is_dir() for s in candidate.iterdir()):
+            return candidate
+    return None
+
+
+def _checkpoint_tokenizer(metadata: dict[str, Any], source: str) -> str:
+    """The tokenizer a training checkpoint was made with: its recorded path, or ``smollm2`` when that was the
+    embedded SmolLM2 tokenizer (whose path differs between machines)."""
+    saved = str(metadata.get("tokenizer", ""))
+    if saved and Path(saved).exists():
+        return saved
+    model = metadata.get("config", {}).get("model", {})
+    if saved.endswith(SMOLLM2_GGUF) or (model.get("tokenizer") or model.get("weights")) == "smollm2":
+        return "smollm2"
+    raise CheckpointError(f"{source}: the checkpoint's tokenizer {saved!r} is not on this machine; set tokenizer=")
+
+
+def _restore_orbax_llama(
+    directory: Path, model_cfg: LlamaConfig, mesh: Mesh, dtype: Any, param_dtype: Any, remat: str
+) -> Llama:
+    """The parameters of the latest checkpoint in ``directory``, restored straight into shardings for ``mesh``
+    (an abstract model gives the target; optimizer state is not read)."""
+    abstract = nnx.eval_shape(
+        lambda: Llama(model_cfg, dtype=dtype, param_dtype=param_dtype, remat=remat, rngs=nnx.Rngs(0))
+    )
+    graphdef, params = nnx.split(abstract)
+    target = {"params": abstract_target(params, state_shardings(params, mesh))}
+    manager = CheckpointManager(directory, async_save=False)
+    try:
+        restored = manager.restore_partial(target)
+    finally:
+        manager.close()
+    return nnx.merge(graphdef, restored["params"])
 
 
 def load_tokenizer(spec: str, gguf_file: GGUFFile | None = None) -> Tokenizer:
@@ -128,7 +173,7 @@ def load_decoder(cfg: DecoderConfig, mesh: Mesh | None = None) -> tuple[Llama, T
     dtype, param_dtype = jnp_dtype(cfg.dtype), jnp_dtype(cfg.param_dtype)
     arch = load_arch(cfg.arch) if cfg.arch else None
     kind, location = _weights_kind(cfg.weights)
-    gguf_file, directory = None, None
+    gguf_file, directory, orbax_meta = None, None, None
     if kind == "random":
         if arch is None:
             raise CheckpointError("weights='random' needs an arch (e.g. arch=tiny or arch=smollm2_135m)")
@@ -137,12 +182,22 @@ def load_decoder(cfg: DecoderConfig, mesh: Mesh | None = None) -> tuple[Llama, T
         if kind == "gguf":
             gguf_file = GGUFFile(location)
             found, source = config_from_gguf(gguf_file), str(gguf_file.path)
+        elif kind == "orbax":
+            source = str(location)
+            with CheckpointManager(location, async_save=False) as manager:
+                orbax_meta = manager.metadata()
+            if "arch" not in orbax_meta or orbax_meta.get("layout") != "gajax-scanned":
+                raise CheckpointError(f"{source}: not a gajax sft/dpo checkpoint (no decoder arch in its metadata)")
+            found = LlamaConfig(**orbax_meta["arch"])
         else:
             directory = download_hf(str(location)) if kind == "hub" else Path(location)
             found, source = read_hf_config(directory)[0], str(directory)
         if arch is not None:
             check_arch(arch, found, cfg.arch, source)
-        model_cfg, tokenizer_spec = arch or found, source
+        model_cfg = arch or found
+        tokenizer_spec = source if orbax_meta is None else ""
+        if orbax_meta is not None and not cfg.tokenizer:
+            tokenizer_spec = _checkpoint_tokenizer(orbax_meta, source)
     tokenizer = load_tokenizer(cfg.tokenizer or tokenizer_spec, gguf_file)
     if tokenizer.vocab_size > model_cfg.vocab_size:
         raise CheckpointError(
@@ -154,6 +209,8 @@ def load_decoder(cfg: DecoderConfig, mesh: Mesh | None = None) -> tuple[Llama, T
         model = load_gguf_llama(gguf_file, cfg=model_cfg, **options)
     elif directory is not None:
         model, _ = load_hf_llama(directory, cfg=model_cfg, **options)
+    elif orbax_meta is not None:
+        model = _restore_orbax_llama(Path(location), model_cfg, mesh, dtype, param_dtype, cfg.remat)
     else:
         model = create_sharded(
             lambda: Llama(

@@ -452,14 +452,17 @@ def apply_dedup(guidelines: Sequence[Guideline], merged_into: np.ndarray) -> tup
 
 
 def read_inputs(path: str | Path, detections: str | Path | None = None) -> dict[str, dict[str, Any]]:
-    """``inputs.jsonl`` (and optionally ``detections.jsonl``) as ``id -> {prompt, category, verdict}``."""
-    info: dict[str, dict[str, Any]] = {}
-    for record in read_jsonl(path, {"id": (str, int), "prompt": str}):
-        info[str(record["id"])] = {"prompt": record["prompt"], "category": record.get("category")}
+    """``inputs.jsonl`` (and optionally ``detections.jsonl`` or its part files) as
+    ``id -> {prompt, category, verdict}``; inputs without an id get Stage 1's content-hash id."""
+    from gajax.detect import read_detections
+    from gajax.stage_io import load_inputs
+
+    inputs, _ = load_inputs(path)
+    info = {str(r["id"]): {"prompt": r["prompt"], "category": r.get("category")} for r in inputs}
     if detections:
-        for record in read_jsonl(detections, {"input_id": (str, int), "verdict": str}):
-            if str(record["input_id"]) in info:
-                info[str(record["input_id"])]["verdict"] = record["verdict"]
+        for input_id, record in read_detections(detections).items():
+            if str(input_id) in info:
+                info[str(input_id)]["verdict"] = record["verdict"]
     return info
 
 
@@ -505,7 +508,9 @@ def build_library(
     """``guidelines_raw.jsonl`` to a saved, deduplicated library and ``pairs.jsonl`` remapped through the
     merge map."""
     info = read_inputs(inputs_path, detections_path)
-    raw = read_jsonl(raw_path, {"input_id": (str, int), "guidelines": list})
+    from gajax.guidelines import read_guidelines_raw
+
+    raw = read_guidelines_raw(raw_path)  # a single file or the part files of a multi-host run
     guidelines, pairs = guidelines_from_raw(raw, info)
     embed_fn, encoder_info = load_encoder(encoder, kind="guideline")
     print(f"{len(guidelines)} distinct guidelines from {len(pairs)} inputs; embedding with {encoder_info.name}")
