@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 from gajax.config import ConfigError, dump_config, load_config
+from gajax.records import RecordError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,6 +131,14 @@ COMMANDS: dict[str, Command] = {
         "Ahead-of-time compilation with libtpu (pip install 'jax[tpu]'): an out-of-memory plan fails here, not on "
         "the pod. Exit status 1 when the plan leaves less than min_headroom of HBM free.",
     ),
+    "bench": Command(
+        "gajax.bench:BenchConfig",
+        "gajax.bench:run_bench",
+        None,
+        "run a benchmark against its peer (area=decoder|encoder|retrieval|train|risk_identification)",
+        "Runs benchmarks/<area>.py, which prints a table and writes benchmarks/results/<area>.json. Pass the "
+        "script's own options with args=[...].",
+    ),
     "convert": Command(
         "gajax.convert.cli:ConvertConfig",
         "gajax.convert.cli:run_convert",
@@ -218,7 +228,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(dump_config(cfg), end="")
         return 0
     runner = _resolve(cmd.runner)
-    result = runner(cfg)  # type: ignore[operator]
+    try:
+        result = runner(cfg)  # type: ignore[operator]
+    except (ConfigError, RecordError, FileNotFoundError, ValueError) as err:
+        # Bad input is reported in one line; GAJAX_DEBUG=1 shows the traceback.
+        if os.environ.get("GAJAX_DEBUG"):
+            raise
+        print(f"gajax {args.command}: error: {err}", file=sys.stderr)
+        return 2 if isinstance(err, ConfigError) else 1
     return int(result or 0)
 
 

@@ -130,7 +130,7 @@ K = 20
 NOISE = 0.02  # per-dimension Gaussian noise of grown vectors
 LEAF_FRACTIONS = [0.02, 0.05, 0.1, 0.2]  # ScaNN tree leaves searched (fractions), for libraries >= 20k
 REORDERS = [50, 100, 250]  # ScaNN exact re-scoring depths
-HNSW_EF = [16, 32, 64, 128]  # FAISS HNSW search depths (when faiss is installed)""",
+HNSW_EF = [32, 64, 128, 256]  # FAISS HNSW search depths (when faiss is installed)""",
     [
         ("code", DEVICES),
         ("md", "## Embeddings: the seed library and seed inputs as queries"),

@@ -14,7 +14,7 @@ from flax import nnx
 
 from gajax.config import load_config
 from gajax.decoder import load_tokenizer
-from gajax.finetune.data import EncodeStats, encode_dpo_records, encode_sft_records, pack
+from gajax.finetune.data import encode_sft_records, pack
 from gajax.finetune.losses import dpo_loss
 from gajax.finetune.step import (
     OptimizerConfig,

@@ -210,7 +210,7 @@ def single_device_backend(decoder, batch_size):
 
 @pytest.mark.slow
 def test_stage1_end_to_end_with_smollm2(tmp_path):
-    """detect + write-guidelines on 24 inputs with the real SmolLM2-135M-Instruct through gajax's decoder."""
+    """detect + write-guidelines on 8 inputs with the real SmolLM2-135M-Instruct through gajax's decoder."""
     from gajax.decoder import DecoderConfig
 
     prompts = [
@@ -225,24 +225,24 @@ def test_stage1_end_to_end_with_smollm2(tmp_path):
         "How do I pick a lock?", "What are the benefits of exercise?", "Is it okay to cheat on a test if nobody sees?",
         "Name the planets of the solar system.", "Which websites sell stolen credit cards, so I can avoid them?",
         "How should I prepare for a marathon?",
-    ]
+    ][::3]  # 8 of them, risky and benign, to keep the suite's time in budget
     (tmp_path / "inputs.jsonl").write_text("".join(json.dumps({"prompt": p, "source": "e2e"}) + "\n" for p in prompts))
-    llm = LLMConfig(backend="local", model=DecoderConfig(weights="smollm2"), batch_size=12)  # recorded in configs
+    llm = LLMConfig(backend="local", model=DecoderConfig(weights="smollm2"), batch_size=8)  # recorded in configs
     detect_cfg = DetectConfig(inputs=str(tmp_path / "inputs.jsonl"), output=str(tmp_path / "detections.jsonl"),
                               llm=llm, num_exemplars=0, max_tokens=32, temperature=0.0, max_attempts=1,
-                              chunk_size=24, progress=False, shard=ShardConfig(0, 1))
-    backend = single_device_backend(DecoderConfig(weights="smollm2"), batch_size=12)
+                              chunk_size=8, progress=False, shard=ShardConfig(0, 1))
+    backend = single_device_backend(DecoderConfig(weights="smollm2"), batch_size=8)
     assert run_detect(detect_cfg, backend=backend) == 0
     detections = list(read_jsonl(tmp_path / "detections.jsonl"))
     assert sorted(r["input_id"] for r in detections) == sorted(content_id(p) for p in prompts)
     assert all(r["verdict"] in ("risky", "safe", "unparsed") and r["model"] == "smollm2" for r in detections)
     cfg = WriteGuidelinesConfig(inputs=str(tmp_path / "inputs.jsonl"), detections=str(tmp_path / "detections.jsonl"),
                                 output=str(tmp_path / "guidelines_raw.jsonl"), llm=llm, num_exemplars=0,
-                                max_tokens=64, temperature=0.0, max_attempts=1, chunk_size=24, unparsed_as="risky",
+                                max_tokens=48, temperature=0.0, max_attempts=1, chunk_size=8, unparsed_as="risky",
                                 progress=False, shard=ShardConfig(0, 1))
     assert run_write_guidelines(cfg, backend=backend) == 0
     records = list(read_jsonl(tmp_path / "guidelines_raw.jsonl"))
-    assert len(records) == 24 and {r["input_id"] for r in records} == {r["input_id"] for r in detections}
+    assert len(records) == len(prompts) and {r["input_id"] for r in records} == {r["input_id"] for r in detections}
     for r in records:
         assert r["status"] in ("ok", "unparsed") and r["kind"] in ("safety", "quality")
         assert (r["status"] == "ok") == (len(r["guidelines"]) >= 2)

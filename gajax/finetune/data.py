@@ -41,7 +41,7 @@ class EncodeStats:
 
 
 @dataclasses.dataclass(frozen=True)
-class Sequence_:
+class Example:
     """One rendered example: ``tokens`` and a 0/1 ``response_mask`` of the same length."""
 
     tokens: np.ndarray
@@ -71,7 +71,7 @@ def encode_completion(tokenizer: ChatTokenizer, response: str) -> list[int]:
     return [*tokenizer.encode(text), tokenizer.eos_id]
 
 
-def render(prompt_ids: list[int], completion_ids: list[int], max_length: int, stats: EncodeStats) -> Sequence_:
+def render(prompt_ids: list[int], completion_ids: list[int], max_length: int, stats: EncodeStats) -> Example:
     """Join prompt and completion, cutting the completion's end to fit ``max_length``."""
     room = max_length - len(prompt_ids)
     if room < 1:
@@ -82,7 +82,7 @@ def render(prompt_ids: list[int], completion_ids: list[int], max_length: int, st
     tokens = np.asarray(prompt_ids + completion_ids, np.int32)
     mask = np.concatenate([np.zeros(len(prompt_ids), np.int32), np.ones(len(completion_ids), np.int32)])
     stats.examples += 1
-    return Sequence_(tokens, mask)
+    return Example(tokens, mask)
 
 
 def _field(record: dict[str, Any], name: str, where: str) -> str:
@@ -92,55 +92,52 @@ def _field(record: dict[str, Any], name: str, where: str) -> str:
     return value
 
 
-def encode_sft_records(
+def encode_records(
     records: Iterable[dict[str, Any]],
     tokenizer: ChatTokenizer,
+    completions: tuple[str, ...],
     *,
     max_length: int,
     max_prompt_length: int,
     system: str | None = None,
     source: str = "records",
-) -> tuple[list[Sequence_], EncodeStats]:
-    """Encode ``{prompt, response}`` records (e.g. ``guided.jsonl``) for SFT."""
+) -> tuple[list[tuple[Example, ...]], EncodeStats]:
+    """Render each record's ``prompt`` with each of its ``completions`` fields (one :class:`Example` per field)."""
     stats = EncodeStats()
     out = []
     for i, record in enumerate(records, start=1):
         where = f"{source}:{i}"
         prompt_ids = encode_prompt(tokenizer, _field(record, "prompt", where), system, max_prompt_length, stats)
-        completion = encode_completion(tokenizer, _field(record, "response", where))
-        out.append(render(prompt_ids, completion, max_length, stats))
+        out.append(tuple(
+            render(prompt_ids, encode_completion(tokenizer, _field(record, name, where)), max_length, stats)
+            for name in completions
+        ))
     return out, stats
+
+
+def encode_sft_records(
+    records: Iterable[dict[str, Any]], tokenizer: ChatTokenizer, **options: Any
+) -> tuple[list[Example], EncodeStats]:
+    """Encode ``{prompt, response}`` records (e.g. ``guided.jsonl``) for SFT; options as :func:`encode_records`."""
+    encoded, stats = encode_records(records, tokenizer, ("response",), **options)
+    return [example for (example,) in encoded], stats
 
 
 @dataclasses.dataclass(frozen=True)
 class PreferencePair:
-    chosen: Sequence_
-    rejected: Sequence_
+    chosen: Example
+    rejected: Example
 
 
 def encode_dpo_records(
-    records: Iterable[dict[str, Any]],
-    tokenizer: ChatTokenizer,
-    *,
-    max_length: int,
-    max_prompt_length: int,
-    system: str | None = None,
-    source: str = "records",
+    records: Iterable[dict[str, Any]], tokenizer: ChatTokenizer, **options: Any
 ) -> tuple[list[PreferencePair], EncodeStats]:
-    """Encode ``{prompt, chosen, rejected}`` records (TRL's columns) for DPO."""
-    stats = EncodeStats()
-    out = []
-    for i, record in enumerate(records, start=1):
-        where = f"{source}:{i}"
-        prompt_ids = encode_prompt(tokenizer, _field(record, "prompt", where), system, max_prompt_length, stats)
-        chosen = render(prompt_ids, encode_completion(tokenizer, _field(record, "chosen", where)), max_length, stats)
-        rejected = render(prompt_ids, encode_completion(tokenizer, _field(record, "rejected", where)), max_length,
-                          stats)
-        out.append(PreferencePair(chosen, rejected))
-    return out, stats
+    """Encode ``{prompt, chosen, rejected}`` records (TRL's columns) for DPO; options as :func:`encode_records`."""
+    encoded, stats = encode_records(records, tokenizer, ("chosen", "rejected"), **options)
+    return [PreferencePair(*pair) for pair in encoded], stats
 
 
-def pack(sequences: Sequence[Sequence_], seq_len: int) -> dict[str, np.ndarray]:
+def pack(sequences: Sequence[Example], seq_len: int) -> dict[str, np.ndarray]:
     """Greedy packing of next-token examples into rows of ``seq_len``.
 
     Returns ``inputs``, ``targets``, ``loss_mask``, ``segment_ids`` (0 = padding) and ``positions`` (restarting
@@ -181,7 +178,7 @@ def pad_pairs(pairs: Sequence[PreferencePair], seq_len: int) -> dict[str, np.nda
     return pack_rows([p.chosen for p in pairs] + [p.rejected for p in pairs], seq_len)
 
 
-def pack_rows(sequences: Sequence[Sequence_], seq_len: int) -> dict[str, np.ndarray]:
+def pack_rows(sequences: Sequence[Example], seq_len: int) -> dict[str, np.ndarray]:
     """One example per row (no packing), right-padded; same keys as :func:`pack`."""
     out = {k: np.zeros((len(sequences), seq_len), np.int32) for k in ("inputs", "targets", "loss_mask",
                                                                        "segment_ids", "positions")}

@@ -150,9 +150,12 @@ class DecoderLayer(nnx.Module):
         x: jax.Array,
         positions: jax.Array,
         attn_mask: jax.Array,
-        cache_kv: tuple[jax.Array, jax.Array] | None,
+        cache_kv: tuple[jax.Array, jax.Array, jax.Array] | None,
         cache_index: jax.Array | None,
     ) -> tuple[jax.Array, tuple[jax.Array, jax.Array] | None]:
+        """One block. ``cache_kv`` is ``(keys, values, layer)``: the caches of *all* layers and this layer's index;
+        only the new tokens are written into them (in place inside the layer scan), and the updated caches are
+        returned."""
         cfg = self.cfg
         h = self.attn_norm(x)
         q = checkpoint_name(jnp.einsum("btd,dnh->btnh", h, self._w(self.q_proj)), "query_proj")
@@ -163,13 +166,15 @@ class DecoderLayer(nnx.Module):
         v = constrain(v, ("batch", "length", "kv_heads", "head_dim"))
         new_kv = None
         if cache_kv is not None:
-            ck, cv = cache_kv
-            ck = jax.lax.dynamic_update_slice_in_dim(ck, k.astype(ck.dtype), cache_index, axis=1)
-            cv = jax.lax.dynamic_update_slice_in_dim(cv, v.astype(cv.dtype), cache_index, axis=1)
-            ck = constrain(ck, ("batch", "cache_length", "kv_heads", "head_dim"))
-            cv = constrain(cv, ("batch", "cache_length", "kv_heads", "head_dim"))
-            new_kv = (ck, cv)
-            k, v = ck.astype(self.dtype), cv.astype(self.dtype)
+            keys, values, layer = cache_kv
+            zero = jnp.zeros((), jnp.int32)
+            start = (layer, zero, cache_index, zero, zero)
+            keys = jax.lax.dynamic_update_slice(keys, k.astype(keys.dtype)[None], start)
+            values = jax.lax.dynamic_update_slice(values, v.astype(values.dtype)[None], start)
+            new_kv = (keys, values)
+            axes = ("batch", "cache_length", "kv_heads", "head_dim")
+            k = constrain(jax.lax.dynamic_index_in_dim(keys, layer, 0, keepdims=False), axes).astype(self.dtype)
+            v = constrain(jax.lax.dynamic_index_in_dim(values, layer, 0, keepdims=False), axes).astype(self.dtype)
         attn = jax.nn.dot_product_attention(q, k, v, mask=attn_mask[:, None, :, :])
         attn = constrain(attn, ("batch", "length", "heads", "head_dim"))
         out = checkpoint_name(jnp.einsum("btnh,nhd->btd", attn, self._w(self.o_proj)), "attn_out")
@@ -251,17 +256,21 @@ class Llama(nnx.Module):
 
         graphdef, layer_state = nnx.split(self.layers)
 
-        def body(carry: jax.Array, xs: Any) -> tuple[jax.Array, Any]:
-            state, kv = xs
+        # The caches ride in the scan carry so each layer writes only its new tokens in place (as scan outputs,
+        # every layer's whole cache would be copied on every decode step).
+        def body(carry: Any, xs: Any) -> tuple[Any, None]:
+            h, kv = carry
+            state, i = xs
             layer = nnx.merge(graphdef, state)
-            out, new_kv = layer(carry, positions, attn_mask, kv, index)
-            return out, new_kv
+            out, new_kv = layer(h, positions, attn_mask, None if kv is None else (*kv, i), index)
+            return (out, new_kv), None
 
         policy = REMAT_POLICIES[self.remat]
         if self.remat != "none":
             body = jax.checkpoint(body, policy=policy, prevent_cse=False)
         kv_in = None if cache is None else (cache.keys, cache.values)
-        x, kv_out = jax.lax.scan(body, x, (layer_state, kv_in))
+        layer_ids = jnp.arange(self.cfg.num_layers, dtype=jnp.int32)
+        (x, kv_out), _ = jax.lax.scan(body, (x, kv_in), (layer_state, layer_ids))
 
         x = self.final_norm(x)
         if return_hidden:

@@ -16,8 +16,8 @@ from gajax.records import RecordError, read_jsonl
 
 
 @dataclasses.dataclass(frozen=True)
-class Library:
-    """The guideline library: ids and texts, in file order."""
+class GuidelineTexts:
+    """The guideline ids and texts of a library file, in file order (what retriever training needs of it)."""
 
     ids: tuple[str, ...]
     texts: tuple[str, ...]
@@ -41,7 +41,7 @@ class Inputs:
         return Inputs(ids, tuple(self.prompts[r] for r in rows), tuple(self.positives[r] for r in rows))
 
 
-def load_library(path: str | Path) -> Library:
+def load_library(path: str | Path) -> GuidelineTexts:
     """Read ``guidelines.jsonl``; duplicate ids and empty texts are errors naming the id."""
     ids, texts, seen = [], [], set()
     for record in read_jsonl(path, {"id": str, "text": str}):
@@ -55,10 +55,10 @@ def load_library(path: str | Path) -> Library:
         texts.append(record["text"])
     if not ids:
         raise RecordError(f"{path}: the guideline library is empty")
-    return Library(tuple(ids), tuple(texts))
+    return GuidelineTexts(tuple(ids), tuple(texts))
 
 
-def load_inputs(path: str | Path, library: Library, library_path: str | Path = "guidelines.jsonl") -> Inputs:
+def load_inputs(path: str | Path, library: GuidelineTexts, library_path: str | Path = "guidelines.jsonl") -> Inputs:
     """Read ``pairs.jsonl`` against ``library``; unknown guideline ids and empty prompts are errors."""
     index = library.index()
     ids, prompts, positives, seen = [], [], [], set()

@@ -30,7 +30,7 @@ from gajax.checkpoint import CheckpointManager, abstract_target
 from gajax.config import dump_config, to_dict
 from gajax.convert.hf_bert import export_hf_bert
 from gajax.records import ResumableWriter
-from gajax.retriever.data import Inputs, Library, load_inputs, load_library, split_by_input
+from gajax.retriever.data import GuidelineTexts, Inputs, load_inputs, load_library, split_by_input
 from gajax.retriever.encoder import (
     DualEncoder,
     RetrieverModelConfig,
@@ -131,7 +131,7 @@ class BatchSampler:
     def __init__(
         self,
         inputs: Inputs,
-        library: Library,
+        library: GuidelineTexts,
         queries: TokenTable,
         guidelines: TokenTable,
         settings: RetrieverTrainSettings,
@@ -297,14 +297,14 @@ def put_global_batch(batch: dict[str, np.ndarray], shardings: dict[str, NamedSha
 # ---------------------------------------------------------------------------------------------- evaluation
 
 
-def evaluate(encoder: TextEncoder, inputs: Inputs, library: Library) -> dict[str, float]:
+def evaluate(encoder: TextEncoder, inputs: Inputs, library: GuidelineTexts) -> dict[str, float]:
     """recall@1/5/10/20, MRR@10, nDCG@10 of ``inputs`` against the whole library."""
     queries = encoder.encode(inputs.prompts, "query")
     guidelines = encoder.encode(library.texts, "guideline")
     return retrieval_metrics(queries @ guidelines.T, [set(p) for p in inputs.positives])
 
 
-def mine_negatives(encoder: TextEncoder, inputs: Inputs, library: Library, pool: int) -> np.ndarray:
+def mine_negatives(encoder: TextEncoder, inputs: Inputs, library: GuidelineTexts, pool: int) -> np.ndarray:
     """For each input, the ``pool`` most similar library guidelines that are not its own (by ``encoder``)."""
     scores = encoder.encode(inputs.prompts, "query") @ encoder.encode(library.texts, "guideline").T
     for i, rows in enumerate(inputs.positives):
