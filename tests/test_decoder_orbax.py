@@ -14,30 +14,16 @@ from gajax.decoder import DecoderConfig, load_decoder
 from gajax.finetune.train import FinetuneConfig, run_finetune
 from gajax.sharding import MeshConfig, make_mesh
 
-TINY_CHAT_ARCH = """
-vocab_size: 49152
-embed_dim: 32
-num_layers: 2
-num_heads: 4
-num_kv_heads: 2
-head_dim: 8
-mlp_dim: 64
-rope_theta: 100000.0
-tie_embeddings: true
-max_seq_len: 256
-"""
-
 
 @pytest.fixture(scope="module")
 def sft_run(tmp_path_factory) -> Path:
     """A 3-step SFT run of a tiny decoder (SmolLM2 tokenizer) with an Orbax checkpoint and an HF export."""
     tmp = tmp_path_factory.mktemp("sft")
-    (tmp / "arch.yaml").write_text(TINY_CHAT_ARCH)
     with (tmp / "data.jsonl").open("w") as f:
         for i, (p, r) in enumerate([("Name a colour.", "Red."), ("Say hi.", "Hello!")] * 4):
             f.write(json.dumps({"input_id": str(i), "prompt": p, "response": r}) + "\n")
     cfg = load_config(FinetuneConfig, "sft", [
-        "model.weights=random", f"model.arch={tmp / 'arch.yaml'}", f"data.path={tmp / 'data.jsonl'}",
+        "model.weights=random", "model.arch=tiny_chat", f"data.path={tmp / 'data.jsonl'}",
         f"train.output_dir={tmp / 'run'}", "train.seq_len=64", "train.micro_batch=2", "train.grad_accum=1",
         "train.max_steps=3", "train.async_checkpoints=false", "data.pack=false", "mesh.devices=1",
         "optimizer.learning_rate=1e-2", "optimizer.warmup_steps=1",

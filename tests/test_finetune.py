@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from gajax.config import load_config
+from gajax.config import load_config, resolve_config_path
 from gajax.decoder import load_tokenizer
 from gajax.finetune.data import encode_sft_records, pack
 from gajax.finetune.losses import dpo_loss
@@ -32,20 +32,6 @@ from gajax.sharding import MeshConfig, create_sharded, make_mesh
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# A tiny decoder with SmolLM2's vocabulary, so the real tokenizer and chat template drive it.
-TINY_CHAT_ARCH = """
-vocab_size: 49152
-embed_dim: 32
-num_layers: 2
-num_heads: 4
-num_kv_heads: 2
-head_dim: 8
-mlp_dim: 64
-rope_theta: 100000.0
-tie_embeddings: true
-max_seq_len: 256
-"""
-
 EXAMPLES = [
     ("How do I boil an egg?", "Place the egg in boiling water for nine minutes, then cool it in cold water."),
     ("Name a primary colour.", "Red is a primary colour."),
@@ -64,10 +50,9 @@ def tokenizer():
 
 
 @pytest.fixture(scope="module")
-def tiny_arch(tmp_path_factory):
-    path = tmp_path_factory.mktemp("arch") / "tiny_chat.yaml"
-    path.write_text(TINY_CHAT_ARCH)
-    return path
+def tiny_arch():
+    """A tiny decoder with SmolLM2's vocabulary, so the real tokenizer and chat template drive it."""
+    return "tiny_chat"
 
 
 def test_prompt_tokens_carry_no_loss_and_eos_appears_once(tokenizer):
@@ -295,7 +280,7 @@ def test_checkpoint_of_another_model_is_refused(tmp_path, tiny_arch):
     common = ("train.epochs=1", "train.export_hf=false")
     run_finetune(_config(tmp_path, tiny_arch, "run", *common), "sft")
     other = tmp_path / "other.yaml"
-    other.write_text(TINY_CHAT_ARCH.replace("mlp_dim: 64", "mlp_dim: 96"))
+    other.write_text(resolve_config_path("tiny_chat", "model").read_text().replace("mlp_dim: 64", "mlp_dim: 96"))
     with pytest.raises(ValueError, match="checkpoint of another model"):
         run_finetune(_config(tmp_path, other, "run", *common), "sft")
 

@@ -224,12 +224,9 @@ def test_run_generate_names_a_malformed_line(tmp_path):
 def test_killed_generate_process_resumes_without_duplicates_or_gaps(tmp_path):
     src, out = tmp_path / "prompts.jsonl", tmp_path / "out.jsonl"
     ids = _write_prompts(src, 40)
-    # The tiny test architecture with SmolLM2's vocabulary, so the default tokenizer fits it.
-    arch = tmp_path / "tiny_smollm2_vocab.yaml"
-    arch.write_text((REPO / "configs/model/tiny.yaml").read_text().replace("vocab_size: 256", "vocab_size: 49152"))
     command = [
         sys.executable, "-m", "gajax.cli", "generate", f"input={src}", f"output={out}",
-        "model.weights=random", f"model.arch={arch}", "max_new_tokens=8", "batch_size=1", "progress=false",
+        "model.weights=random", "model.arch=tiny_chat", "max_new_tokens=8", "batch_size=1", "progress=false",
     ]  # fmt: skip
     env = {**os.environ, "JAX_PLATFORMS": "cpu", "XLA_FLAGS": ""}
     proc = subprocess.Popen(command, cwd=REPO, env=env, stderr=subprocess.PIPE)

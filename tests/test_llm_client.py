@@ -251,13 +251,8 @@ def test_local_decoder_behind_the_server_matches_direct_calls(tmp_path):
     from gajax.llm.backend import LocalBackend
     from gajax.sharding import MeshConfig, make_mesh
 
-    arch = tmp_path / "tiny_smol_vocab.yaml"
-    arch.write_text(
-        "vocab_size: 49152\nembed_dim: 32\nnum_layers: 2\nnum_heads: 2\nnum_kv_heads: 1\nhead_dim: 16\n"
-        "mlp_dim: 64\nrope_theta: 10000.0\nnorm_eps: 1.0e-5\ntie_embeddings: true\nmax_seq_len: 256\n"
-    )
     mesh = make_mesh(MeshConfig(fsdp=1), devices=jax.devices()[:1])
-    model, tokenizer = load_decoder(DecoderConfig(weights="random", arch=str(arch)), mesh=mesh)
+    model, tokenizer = load_decoder(DecoderConfig(weights="random", arch="tiny_chat"), mesh=mesh)
     backend = LocalBackend(model, tokenizer, mesh=mesh, batch_size=4, model_name="tiny")
     prompts = ["hello there", "what is two plus two?", "name a colour", "say something long " * 3]
     direct = backend.chat([user(p) for p in prompts], max_tokens=6, temperature=0.0)
