@@ -180,6 +180,24 @@ COMMANDS: dict[str, Command] = {
         "Embeds the packaged seed guidelines and inputs with MiniLM, fine-tunes the query side on the pairs, "
         "indexes the library with ScaNN and caches it all under $GAJAX_CACHE (default ~/.cache/gajax).",
     ),
+    "eval": Command(
+        "gajax.eval.run:EvalConfig",
+        "gajax.eval.run:run_eval",
+        "eval",
+        "evaluate a model with and without guidelines: harmless rate, over-refusal, pairwise win rates (resumable)",
+        "Generates guided and unguided answers on each benchmark (Do-Not-Answer, Vicuna-80, HHH, XSTest, any JSONL), "
+        "judges them (offline refusal detector, transformers classifier, LLM judge with the 6-class action rubric), "
+        "compares them pairwise in both orders, and writes output/results.json, report.md and PNG plots.",
+    ),
+    "build-tfds": Command(
+        "gajax.data.tfds.build:BuildTfdsConfig",
+        "gajax.data.tfds.build:run_build_tfds",
+        "build_tfds",
+        "prepare a TFDS dataset (library, pairs, aligned SFT set, DPO pairs, eval prompts) for the trainers",
+        "Writes array_record files under data_dir, read without TensorFlow through tfds.data_source; trainers "
+        "take it as data.path=tfds:aligned_sft@DATA_DIR (sft), tfds:dpo_pairs@DATA_DIR (dpo), "
+        "pairs=tfds:guideline_pairs@DATA_DIR (train-retriever). Records where the data came from (sha256).",
+    ),
     "demo": Command(
         "gajax.demo:DemoConfig",
         "gajax.demo:run_demo",

@@ -256,14 +256,16 @@ class Guide:
         guidelines = self.retrieve(prompts)
         texts = [self.prompt_text(p, [g["text"] for g in gs]) for p, gs in zip(prompts, guidelines, strict=True)]
         rows = list(row_ids) or list(range(len(records)))
-        if self.cfg.unguided:
-            texts += [self.prompt_text(p, []) for p in prompts]
-            rows += [UNGUIDED_STREAM + r for r in rows]
         progress: dict[str, Any] = {}
         if on_tokens is not None:
             progress = {"chunk": 16, "on_chunk": lambda so_far: on_tokens(max(len(r) for r in so_far))}
         results = self.engine.generate([self._encode(t) for t in texts], self.sampling, row_ids=rows, **progress)
-        settings = self.cfg.settings()
+        if self.cfg.unguided:
+            # A call of its own: the short unguided prompts would otherwise be padded to the guided prompts' bucket.
+            unguided = [self._encode(self.prompt_text(p, [])) for p in prompts]
+            unguided_rows = [UNGUIDED_STREAM + r for r in rows]
+            results += self.engine.generate(unguided, self.sampling, row_ids=unguided_rows, **progress)
+        settings = {**self.cfg.settings(), "retriever": getattr(self.retriever, "name", "")}
         out = []
         for i, record in enumerate(records):
             rec = {

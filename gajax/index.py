@@ -234,12 +234,13 @@ class Retrieved:
 class GuidelineRetriever:
     """Stage-2 lookup over a library and its index; ``embed_fn`` embeds queries (L2-normalised rows)."""
 
-    def __init__(self, library: Library, index: GuidelineIndex, embed_fn: EmbedFn):
+    def __init__(self, library: Library, index: GuidelineIndex, embed_fn: EmbedFn, name: str = ""):
         if index.library_hash != library.library_hash:
             raise IndexMismatchError("index and library do not belong together")
         self.library = library
         self.index = index
         self.embed_fn = embed_fn
+        self.name = name or f"library-{library.library_hash[:16]}"  # what records name as their retriever
 
     @classmethod
     def open(cls, library_dir: str | Path, embed_fn: EmbedFn) -> GuidelineRetriever:

@@ -8,7 +8,9 @@ Stage-2 retriever:
 2. fine-tune the query side on the (input, guidelines) pairs: a residual linear adapter on the query embedding,
    ``q' = normalise(q + q W + b)`` (W, b start at zero, so training starts from plain MiniLM), trained with a
    multi-positive InfoNCE loss against the whole library plus a risk term (the softmax mass on safety guidelines
-   against the input's ``risky`` label). Inputs are split by id into train and held-out sets; recall and
+   against the input's ``risky`` label) plus a top-3 ranking term (a margin between the best safety guideline
+   and the 3rd-best other one, so risky inputs retrieve a safety guideline and benign ones do not), on query
+   embeddings jittered by random noise. Inputs are split by id into train and held-out sets; recall and
    risk identification on the held-out inputs are recorded before and after training;
 3. save the library (guideline embeddings), the adapter and a ScaNN index under
    ``$GAJAX_CACHE/seed-<hash>`` (default ``~/.cache/gajax``). The hash covers the data files, the encoder weights
@@ -66,7 +68,11 @@ class SeedConfig:
 
     ``guidelines``/``inputs``: data files (empty: the packaged seed data). ``limit``: use only the first N inputs
     (0: all; for smoke tests). ``cache_dir``: where to keep the result (empty: ``cache_root()``). ``rebuild``:
-    ignore a cached build.
+    ignore a cached build. Training (see :func:`adapter_loss`): ``temperature`` of the softmax over cosine
+    similarities, ``kind_weight`` of the risk term, ``rank_weight``/``rank_margin`` (cosine units)/``rank_top_k``
+    of the top-k ranking term, ``query_noise``: the length of a random shift added to each training query
+    embedding at each step (a smoothness regulariser, so the adapter keys less on single topic words);
+    ``weight_decay`` pulls the adapter towards zero, i.e. towards plain MiniLM.
     """
 
     guidelines: str = ""
@@ -79,9 +85,13 @@ class SeedConfig:
     steps: int = 400
     batch_size: int = 256
     learning_rate: float = 2e-3
-    weight_decay: float = 1e-4
-    temperature: float = 0.05
+    weight_decay: float = 1.0
+    temperature: float = 0.06
     kind_weight: float = 10.0
+    rank_weight: float = 1.0
+    rank_margin: float = 0.05
+    rank_top_k: int = 3
+    query_noise: float = 0.3
     seed: int = 0
     progress: bool = True
 
@@ -92,6 +102,11 @@ class SeedConfig:
             raise ValueError(f"seed.steps must be >= 0 and seed.batch_size >= 1, got {self.steps}, {self.batch_size}")
         if self.temperature <= 0:
             raise ValueError(f"seed.temperature must be positive, got {self.temperature}")
+        for name in ("learning_rate", "weight_decay", "kind_weight", "rank_weight", "rank_margin", "query_noise"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"seed.{name} must be >= 0, got {getattr(self, name)}")
+        if self.rank_top_k < 1:
+            raise ValueError(f"seed.rank_top_k must be >= 1, got {self.rank_top_k}")
 
 
 # ----------------------------------------------------------------------------------------------------- data
@@ -195,21 +210,44 @@ def adapter_loss(
     safety: jax.Array,
     scale: float,
     kind_weight: float,
+    rank_weight: float = 0.0,
+    rank_margin: float = 0.0,
+    top_k: int = 3,
 ) -> jax.Array:
-    """Multi-positive InfoNCE against the whole library plus ``kind_weight`` times a risk term.
+    """Multi-positive InfoNCE against the whole library plus ``kind_weight`` times a risk term plus
+    ``rank_weight`` times a top-``k`` ranking term (logits are ``scale`` times cosine similarities).
 
     InfoNCE: mean over queries of ``-log(softmax mass on the query's positives)``; ``positives`` is a
     ``(queries, library)`` 0/1 matrix. Risk term: binary cross-entropy between the softmax mass on ``safety``
     guidelines (a 0/1 row mask) and whether the input is ``risky``, so benign inputs learn to stay away from
     safety guidelines and risky ones to reach them.
+
+    Ranking term: a safety guideline is among the top ``k`` exactly when the best safety score beats the
+    ``k``-th best non-safety score, so with ``gap = max safety logit - k-th best other logit`` and ``y = +1``
+    for risky, ``-1`` for benign inputs it is ``softplus(scale * rank_margin - y * gap)``: a logistic margin
+    loss on the one comparison that decides the retrieval, which the softmax-mass terms above only approximate
+    (a single loosely related guideline can sit in the top ``k`` while carrying little mass).
     """
     logits = scale * _adapt(params, queries) @ library.T
     total = jax.nn.logsumexp(logits, axis=-1)
     nce = total - jax.nn.logsumexp(jnp.where(positives > 0, logits, -jnp.inf), axis=-1)
-    log_safe = jax.nn.logsumexp(jnp.where(safety > 0, logits, -jnp.inf), axis=-1) - total
-    log_unsafe = jax.nn.logsumexp(jnp.where(safety > 0, -jnp.inf, logits), axis=-1) - total
+    safe_logits = jnp.where(safety > 0, logits, -jnp.inf)
+    other_logits = jnp.where(safety > 0, -jnp.inf, logits)
+    log_safe = jax.nn.logsumexp(safe_logits, axis=-1) - total
+    log_unsafe = jax.nn.logsumexp(other_logits, axis=-1) - total
     kind = -(risky * log_safe + (1.0 - risky) * log_unsafe)
-    return jnp.mean(nce + kind_weight * kind)
+    gap = jnp.max(safe_logits, axis=-1) - jax.lax.top_k(other_logits, top_k)[0][:, -1]
+    rank = jax.nn.softplus(scale * rank_margin - (2.0 * risky - 1.0) * gap)
+    return jnp.mean(nce + kind_weight * kind + rank_weight * rank)
+
+
+def _jitter(queries: np.ndarray, noise: float, rng: np.random.Generator) -> np.ndarray:
+    """``queries`` moved by random directions of length ``noise`` and renormalised (unchanged when 0)."""
+    if noise == 0:
+        return queries
+    directions = rng.standard_normal(queries.shape).astype(np.float32)
+    moved = queries + noise * directions / np.linalg.norm(directions, axis=1, keepdims=True)
+    return moved / np.linalg.norm(moved, axis=1, keepdims=True)
 
 
 def train_query_adapter(
@@ -222,6 +260,9 @@ def train_query_adapter(
 ) -> tuple[QueryAdapter, list[float]]:
     """Fit the adapter with AdamW on minibatches of queries (``risky`` per query, ``safety`` per guideline, both
     0/1); returns it and the loss per step."""
+    others = int(np.sum(np.asarray(safety) == 0))
+    if cfg.rank_top_k > others:
+        raise ValueError(f"seed.rank_top_k {cfg.rank_top_k} exceeds the {others} non-safety guidelines")
     dim = queries.shape[1]
     params = {"weight": jnp.zeros((dim, dim), jnp.float32), "bias": jnp.zeros((dim,), jnp.float32)}
     warmup = max(1, cfg.steps // 10)
@@ -233,7 +274,14 @@ def train_query_adapter(
 
     @jax.jit
     def step(params: Any, opt_state: Any, q: jax.Array, pos: jax.Array, risk: jax.Array) -> tuple[Any, Any, jax.Array]:
-        loss_fn = functools.partial(adapter_loss, scale=scale, kind_weight=cfg.kind_weight)
+        loss_fn = functools.partial(
+            adapter_loss,
+            scale=scale,
+            kind_weight=cfg.kind_weight,
+            rank_weight=cfg.rank_weight,
+            rank_margin=cfg.rank_margin,
+            top_k=cfg.rank_top_k,
+        )
         loss, grads = jax.value_and_grad(loss_fn)(params, q, library_j, pos, risk, safety_j)
         updates, opt_state = tx.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state, loss
@@ -248,7 +296,8 @@ def train_query_adapter(
         rows = order[cursor : cursor + batch]
         cursor += batch
         params, opt_state, loss = step(
-            params, opt_state, jnp.asarray(queries[rows]), jnp.asarray(positives[rows]), jnp.asarray(risky[rows])
+            params, opt_state, jnp.asarray(_jitter(queries[rows], cfg.query_noise, rng)),
+            jnp.asarray(positives[rows]), jnp.asarray(risky[rows])
         )
         losses.append(float(loss))
     return QueryAdapter(np.asarray(params["weight"]), np.asarray(params["bias"])), losses
@@ -399,6 +448,7 @@ def open_seed_retriever(cfg: SeedConfig = SeedConfig()) -> Any:
         library,
         GuidelineIndex.load(library, files.library_dir),
         lambda texts: adapter(embed_texts(list(texts), query_fn, batch_size=256, progress=False)),
+        name=files.root.name,
     )
 
 

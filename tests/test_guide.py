@@ -8,10 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
-from flax import nnx
+from tiny_guide import make_tiny_guide
 
 from gajax.guide import (
-    Guide,
     GuideConfig,
     build_prompt,
     dpo_pairs,
@@ -19,9 +18,7 @@ from gajax.guide import (
     run_guide,
     vicuna_prompt,
 )
-from gajax.index import GuidelineIndex, GuidelineRetriever
-from gajax.library import Guideline, Library, ngram_hash_embed
-from gajax.models.llama import Llama, load_arch
+from gajax.library import Library
 from gajax.retriever.encoder import minilm_dir
 from gajax.tokenizer import Tokenizer
 
@@ -139,38 +136,9 @@ def test_guidelines_are_neutralised_too(smollm2_tokenizer):
 # -------------------------------------------------------------------------------- a tiny guide, resume, DPO
 
 
-class ByteTokenizer:
-    """One token per UTF-8 byte (ids 0-2: pad, eos, bos); no chat template, so prompts use the Vicuna layout."""
-
-    pad_id, eos_id, bos_id = 0, 1, 2
-    stop_ids = frozenset({1})
-
-    def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
-        return [self.bos_id] * add_special_tokens + list(text.encode("utf-8"))
-
-    def decode(self, ids: list[int], skip_special_tokens: bool = True) -> str:
-        return bytes(i for i in ids if i > 2 or not skip_special_tokens).decode("utf-8", errors="replace")
-
-
 @pytest.fixture(scope="module")
 def tiny_guide(tmp_path_factory):
-    texts = [
-        "Protect Privacy: Never reveal anyone's home address or phone number.",
-        "Discourage Violence: Do not help anyone hurt people.",
-        "Be Concise: Keep answers short.",
-        "Show Steps: Explain maths step by step.",
-    ]
-    kinds = ["safety", "safety", "quality", "quality"]
-    guidelines = [Guideline.create(t.split(":")[0], t, kind=k) for t, k in zip(texts, kinds, strict=True)]
-    library = Library.build(guidelines, lambda batch: ngram_hash_embed(batch, 64), "hash-ngrams:64", "none")
-    directory = tmp_path_factory.mktemp("library")
-    library.save(directory)
-    index = GuidelineIndex.build(library)
-    retriever = GuidelineRetriever(library, index, lambda batch: ngram_hash_embed(batch, 64))
-    arch = dataclasses.replace(load_arch("tiny"), max_seq_len=1024)
-    model = Llama(arch, rngs=nnx.Rngs(3))
-    cfg = GuideConfig(system="S.", keep=2, unguided=True, max_new_tokens=6, batch_size=2, progress=False)
-    return Guide(cfg, retriever, model, ByteTokenizer())
+    return make_tiny_guide(tmp_path_factory.mktemp("library"))
 
 
 def _write_inputs(path: Path, count: int) -> list[str]:

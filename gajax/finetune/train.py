@@ -28,6 +28,7 @@ from gajax import distributed
 from gajax.checkpoint import CheckpointManager, abstract_target
 from gajax.config import dump_config, to_dict
 from gajax.convert.hf_llama import export_hf_llama
+from gajax.data.tfds.source import read_records
 from gajax.decoder import DecoderConfig, load_decoder
 from gajax.finetune.data import (
     EncodeStats,
@@ -49,7 +50,6 @@ from gajax.finetune.step import (
     train_state_shardings,
 )
 from gajax.perf import StepMeter
-from gajax.records import read_jsonl
 from gajax.sharding import MeshConfig, logical_to_spec, make_mesh
 
 log = logging.getLogger("gajax.finetune")
@@ -79,11 +79,14 @@ class TrainConfig:
 
 @dataclasses.dataclass(frozen=True)
 class DataConfig:
-    """The training file and how to render it.
+    """The training data and how to render it.
 
-    SFT reads ``prompt_field`` and ``response_field``; DPO reads ``prompt_field``, ``chosen_field`` and
-    ``rejected_field`` (for a ``guided.jsonl`` with unguided responses: ``chosen_field=response``,
-    ``rejected_field=unguided_response``).
+    ``path``: a JSONL file, or a TFDS dataset prepared by ``gajax build-tfds`` and read without TensorFlow as
+    ``tfds:NAME[@DATA_DIR][#SPLIT]`` (split default ``train``; see :mod:`gajax.data.tfds.source`), e.g.
+    ``tfds:aligned_sft@runs/tfds`` for SFT or ``tfds:dpo_pairs@runs/tfds`` for DPO. SFT reads ``prompt_field`` and
+    ``response_field``; DPO reads ``prompt_field``, ``chosen_field`` and ``rejected_field`` (for a ``guided.jsonl``
+    with unguided responses: ``chosen_field=response``, ``rejected_field=unguided_response``; for ``dpo_pairs``:
+    ``chosen`` and ``rejected``).
     """
 
     path: str = "guided.jsonl"
@@ -130,7 +133,8 @@ class FinetuneConfig:
 
 def _records(cfg: DataConfig, fields: tuple[str, ...]) -> list[dict[str, Any]]:
     out = []
-    for record in read_jsonl(cfg.path, {cfg.prompt_field: str}):
+    required = {getattr(cfg, f"{name}_field"): str for name in fields}
+    for record in read_records(cfg.path, required):
         out.append({name: record.get(getattr(cfg, f"{name}_field")) for name in fields})
     return out
 

@@ -4,6 +4,9 @@
 ``{"id", "title", "text", ...}`` and the embedded guideline text is ``text`` (the full "Title: description" string).
 Held-out inputs are chosen by a hash of ``input_id``, so an input (with all of its guidelines) lands in exactly one
 split and the split does not change when records are added or reordered.
+
+Either file may instead be a prepared TFDS dataset (``gajax build-tfds``), named
+``tfds:guideline_pairs@DATA_DIR`` and ``tfds:guideline_library@DATA_DIR`` (see :mod:`gajax.data.tfds.source`).
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ import dataclasses
 import hashlib
 from pathlib import Path
 
-from gajax.records import RecordError, read_jsonl
+from gajax.data.tfds.source import read_records
+from gajax.records import RecordError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,9 +46,9 @@ class Inputs:
 
 
 def load_library(path: str | Path) -> GuidelineTexts:
-    """Read ``guidelines.jsonl``; duplicate ids and empty texts are errors naming the id."""
+    """Read ``guidelines.jsonl`` (or a ``tfds:`` library); duplicate ids and empty texts are errors naming the id."""
     ids, texts, seen = [], [], set()
-    for record in read_jsonl(path, {"id": str, "text": str}):
+    for record in read_records(path, {"id": str, "text": str}):
         gid = record["id"]
         if gid in seen:
             raise RecordError(f"{path}: guideline id {gid!r} appears twice")
@@ -59,10 +63,11 @@ def load_library(path: str | Path) -> GuidelineTexts:
 
 
 def load_inputs(path: str | Path, library: GuidelineTexts, library_path: str | Path = "guidelines.jsonl") -> Inputs:
-    """Read ``pairs.jsonl`` against ``library``; unknown guideline ids and empty prompts are errors."""
+    """Read ``pairs.jsonl`` (or a ``tfds:`` pairs dataset) against ``library``; unknown guideline ids and empty
+    prompts are errors."""
     index = library.index()
     ids, prompts, positives, seen = [], [], [], set()
-    for record in read_jsonl(path, {"input_id": str, "prompt": str, "guideline_ids": list}):
+    for record in read_records(path, {"input_id": str, "prompt": str, "guideline_ids": list}):
         input_id = record["input_id"]
         if input_id in seen:
             raise RecordError(f"{path}: input_id {input_id!r} appears twice")

@@ -83,6 +83,9 @@ class RetrieverTrainSettings:
 class TrainRetrieverConfig:
     """``gajax train-retriever``: data files, output directory, model, training settings and mesh.
 
+    ``pairs`` and ``guidelines``: JSONL files or TFDS datasets prepared by ``gajax build-tfds``
+    (``tfds:guideline_pairs@DATA_DIR``, ``tfds:guideline_library@DATA_DIR``).
+
     ``export_hf`` writes the trained towers at the end as HF BERT directories under ``<output_dir>/hf/`` (``query``,
     plus ``guideline`` for separate towers) with their ``tokenizer.json``; ``gajax embed model.weights=DIR`` (or
     transformers) loads them. A tower with a projection is not exported (HF ``BertModel`` has no place for it).

@@ -7,7 +7,9 @@ Build from plain files, read back with random access and no TensorFlow::
     records = tfds.data_source("guideline_library", data_dir="tfds", split="train")
 
 Importing this module registers both builders with TFDS. The library builder re-checks the library (manifest,
-hashes, shapes) before writing; the pairs builder refuses pairs that name a guideline id the library lacks.
+hashes, shapes) before writing; the pairs builder refuses pairs that name a guideline id the library lacks. Examples
+keep the order of the library and of the pairs file (keys are positions), so a trainer reading them sees the same
+rows as one reading the JSONL files.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class GuidelineLibrary(_Builder):
         return tfds.core.DatasetInfo(
             builder=self,
             description="Guide-Align guideline library (gajax).",
+            disable_shuffling=True,
             features=tfds.features.FeaturesDict(
                 {
                     "id": text,
@@ -63,16 +66,16 @@ class GuidelineLibrary(_Builder):
             ),
         )
 
-    def _split_generators(self, dl_manager: Any) -> dict[str, Iterator[tuple[str, dict[str, Any]]]]:
+    def _split_generators(self, dl_manager: Any) -> dict[str, Iterator[tuple[int, dict[str, Any]]]]:
         if self.library_dir is None:
             raise LibraryError("GuidelineLibrary needs library_dir=... to build")
         return {"train": self._generate_examples(Library.load(self.library_dir))}
 
-    def _generate_examples(self, library: Library) -> Iterator[tuple[str, dict[str, Any]]]:
-        for g, row in zip(library.guidelines, library.embeddings, strict=True):
+    def _generate_examples(self, library: Library) -> Iterator[tuple[int, dict[str, Any]]]:
+        for position, (g, row) in enumerate(zip(library.guidelines, library.embeddings, strict=True)):
             record = g.to_record()
             record["embedding"] = np.asarray(row, np.float32)
-            yield g.id, record
+            yield position, record
 
 
 class GuidelinePairs(_Builder):
@@ -94,6 +97,7 @@ class GuidelinePairs(_Builder):
         return tfds.core.DatasetInfo(
             builder=self,
             description="Guide-Align (input, guideline) pairs (gajax).",
+            disable_shuffling=True,
             features=tfds.features.FeaturesDict(
                 {
                     "input_id": text,
@@ -104,13 +108,13 @@ class GuidelinePairs(_Builder):
             ),
         )
 
-    def _split_generators(self, dl_manager: Any) -> dict[str, Iterator[tuple[str, dict[str, Any]]]]:
+    def _split_generators(self, dl_manager: Any) -> dict[str, Iterator[tuple[int, dict[str, Any]]]]:
         if self.library_dir is None or self.pairs is None:
             raise LibraryError("GuidelinePairs needs library_dir=... and pairs=... to build")
         library = Library.load(self.library_dir)
         return {"train": self._generate_examples(library, self.pairs)}
 
-    def _generate_examples(self, library: Library, pairs: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    def _generate_examples(self, library: Library, pairs: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         texts = {g.id: g.text for g in library.guidelines}
         required = {"input_id": (str, int), "prompt": str, "guideline_ids": list}
         for lineno, record in enumerate(read_jsonl(pairs, required), start=1):
@@ -120,7 +124,7 @@ class GuidelinePairs(_Builder):
                     f"{pairs}: record {lineno} names guideline ids not in {self.library_dir}: {missing}"
                 )
             yield (
-                str(record["input_id"]),
+                lineno,
                 {
                     "input_id": str(record["input_id"]),
                     "prompt": record["prompt"],
