@@ -150,6 +150,10 @@ def test_eval_run_report_and_resume(setup):
     )
     wins = sum(2 for r in vicuna if len(r["response"]) > len(r["unguided_response"]))
     losses = sum(2 for r in vicuna if len(r["response"]) < len(r["unguided_response"]))
+    refused = results["benchmarks"]["vicuna"]["judges"]["parity"]["guided_minus_unguided_refused"]
+    assert refused["difference"] == pytest.approx(
+        sum((len(r["response"]) < 3) - (len(r["unguided_response"]) < 3) for r in vicuna) / 3
+    )
     wtl = results["benchmarks"]["vicuna"]["pairwise"]["guided vs unguided"]
     assert (wtl["win"], wtl["loss"], wtl["tie"]) == (wins, losses, 6 - wins - losses)
     assert wtl["consistent"]["order_agreement"] == 1.0  # a length judge has no position bias
