@@ -256,7 +256,7 @@ def plot_rates(bench_key: str, bench: dict[str, Any], path: Path) -> Path | None
         ax.set_ylabel(f"{metric} rate (%)")
         ax.set_ylim(0, 105)
         ax.set_title(f"{bench_key}: {metric} rate by group, judge {judge}")
-        ax.legend(loc="lower right")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
