@@ -108,7 +108,7 @@ def test_concurrent_load_answers_match_their_queries(server):
         assert [r["query"] for r in payload["results"]] == queries
         for result in payload["results"]:
             assert [g["id"] for g in result["guidelines"]] == expected[result["query"]]
-            assert 1 <= len(result["guidelines"]) <= 6
+            assert 0 < len(expected[result["query"]]) <= 6  # a non-empty answer, at most keep=6
     assert server.batcher.batches - batches_before < len(requests)  # requests were batched together
 
 
