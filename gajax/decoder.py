@@ -32,7 +32,10 @@ class DecoderConfig:
     parameters, restored onto the current devices), or ``random`` (initialise ``arch`` randomly). ``arch``
     names a file under ``configs/model`` or a YAML path; when the weights carry their own architecture it is
     checked against it (empty: take the weights' architecture). ``tokenizer`` (empty: the checkpoint's own) is
-    ``smollm2``, a ``.gguf`` file, a ``tokenizer.json`` or a directory holding one.
+    ``smollm2``, a ``.gguf`` file, a ``tokenizer.json`` or a directory holding one. ``remat`` names a policy of
+    :data:`gajax.models.llama.REMAT_POLICIES`; ``attention`` is ``xla`` or ``cudnn`` (GPU flash attention, bf16);
+    ``scan_unroll`` is the number of layers per iteration of the layer loop (1: one compiled layer, the smallest
+    program; ``num_layers``: fully unrolled, the fastest training step on GPUs).
     """
 
     weights: str = "smollm2"
@@ -41,6 +44,8 @@ class DecoderConfig:
     dtype: DTypeName = "float32"
     param_dtype: DTypeName = "float32"
     remat: str = "none"
+    attention: str = "xla"
+    scan_unroll: int = 1
     seed: int = 0
 
 
@@ -133,13 +138,11 @@ def _checkpoint_tokenizer(metadata: dict[str, Any], source: str) -> str:
 
 
 def _restore_orbax_llama(
-    directory: Path, model_cfg: LlamaConfig, mesh: Mesh, dtype: Any, param_dtype: Any, remat: str
+    directory: Path, model_cfg: LlamaConfig, mesh: Mesh, **options: Any
 ) -> Llama:
     """The parameters of the latest checkpoint in ``directory``, restored straight into shardings for ``mesh``
     (an abstract model gives the target; optimizer state is not read)."""
-    abstract = nnx.eval_shape(
-        lambda: Llama(model_cfg, dtype=dtype, param_dtype=param_dtype, remat=remat, rngs=nnx.Rngs(0))
-    )
+    abstract = nnx.eval_shape(lambda: Llama(model_cfg, **options, rngs=nnx.Rngs(0)))
     graphdef, params = nnx.split(abstract)
     target = {"params": abstract_target(params, state_shardings(params, mesh))}
     manager = CheckpointManager(directory, async_save=False)
@@ -204,18 +207,22 @@ def load_decoder(cfg: DecoderConfig, mesh: Mesh | None = None) -> tuple[Llama, T
             f"tokenizer {tokenizer.source} has {tokenizer.vocab_size} ids but the model's vocab_size is "
             f"{model_cfg.vocab_size}; set tokenizer= to one that fits"
         )
-    options = {"dtype": dtype, "param_dtype": param_dtype, "remat": cfg.remat, "mesh": mesh}
+    options = {
+        "dtype": dtype,
+        "param_dtype": param_dtype,
+        "remat": cfg.remat,
+        "attention": cfg.attention,
+        "scan_unroll": cfg.scan_unroll,
+    }
     if gguf_file is not None:
-        model = load_gguf_llama(gguf_file, cfg=model_cfg, **options)
+        model = load_gguf_llama(gguf_file, cfg=model_cfg, mesh=mesh, **options)
     elif directory is not None:
-        model, _ = load_hf_llama(directory, cfg=model_cfg, **options)
+        model, _ = load_hf_llama(directory, cfg=model_cfg, mesh=mesh, **options)
     elif orbax_meta is not None:
-        model = _restore_orbax_llama(Path(location), model_cfg, mesh, dtype, param_dtype, cfg.remat)
+        model = _restore_orbax_llama(Path(location), model_cfg, mesh, **options)
     else:
         model = create_sharded(
-            lambda: Llama(
-                model_cfg, dtype=dtype, param_dtype=param_dtype, remat=cfg.remat, rngs=nnx.Rngs(cfg.seed)
-            ),
+            lambda: Llama(model_cfg, **options, rngs=nnx.Rngs(cfg.seed)),
             mesh,
         )
     return model, tokenizer

@@ -34,3 +34,5 @@ def test_shipped_recipes_name_their_topology():
         run = load_config(FinetuneConfig, name)
         assert run.tpu.topology == topology and run.model.arch == "llama2_13b"
         assert run.train.global_batch == 1600  # the paper's Labrador batch
+    gpu = load_config(FinetuneConfig, "recipes/sft_1b_h100")
+    assert (gpu.model.attention, gpu.model.scan_unroll) == ("cudnn", load_arch(gpu.model.arch).num_layers)

@@ -99,6 +99,30 @@ def test_unknown_remat_policy(tiny):
         Llama(tiny, remat="sometimes", rngs=nnx.Rngs(0))
 
 
+def test_unrolled_layer_loop_equals_the_rolled_one(tiny):
+    # scan_unroll changes the compiled program (GPU speed), never the maths: logits and gradients agree.
+    tokens = jnp.asarray(np.random.default_rng(2).integers(0, tiny.vocab_size, (2, 9)))
+
+    def loss(model: Llama) -> jax.Array:
+        return jnp.mean(model(tokens)[0] ** 2)
+
+    rolled, unrolled = Llama(tiny, rngs=nnx.Rngs(4)), Llama(tiny, scan_unroll=tiny.num_layers, rngs=nnx.Rngs(4))
+    np.testing.assert_allclose(unrolled(tokens)[0], rolled(tokens)[0], atol=1e-5)
+    for a, b in zip(jax.tree.leaves(nnx.grad(loss)(unrolled)), jax.tree.leaves(nnx.grad(loss)(rolled)), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    with pytest.raises(ValueError, match="scan_unroll must be at least 1"):
+        Llama(tiny, scan_unroll=0, rngs=nnx.Rngs(0))
+
+
+def test_attention_choice_is_checked(tiny):
+    with pytest.raises(ValueError, match="unknown attention"):
+        Llama(tiny, attention="flash", rngs=nnx.Rngs(0))
+    # cuDNN's flash attention computes in 16-bit floats only: a float32 model is refused up front.
+    with pytest.raises(ValueError, match="needs dtype bfloat16"):
+        Llama(tiny, attention="cudnn", rngs=nnx.Rngs(0))
+    nnx.eval_shape(lambda: Llama(tiny, attention="cudnn", dtype=jnp.bfloat16, rngs=nnx.Rngs(0)))
+
+
 def test_padding_does_not_change_real_tokens(tiny):
     # Left padding must not shift positions or leak into attention: the padded row equals the unpadded one.
     model = Llama(tiny, rngs=nnx.Rngs(1))

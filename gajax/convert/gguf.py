@@ -133,12 +133,13 @@ def load_gguf_llama(
     path: str | Path | GGUFFile,
     *,
     cfg: LlamaConfig | None = None,
-    dtype: Any = jnp.float32,
     param_dtype: Any = jnp.float32,
-    remat: str = "none",
     mesh: Mesh | None = None,
+    **options: Any,
 ) -> Llama:
-    """Import a GGUF LLaMA file, a path or an open :class:`GGUFFile` (``cfg``: default the file's own)."""
+    """Import a GGUF LLaMA file, a path or an open :class:`GGUFFile` (``cfg``: default the file's own).
+
+    ``options`` are :class:`Llama`'s compute options (``dtype``, ``remat``, ``attention``, ``scan_unroll``)."""
     f = path if isinstance(path, GGUFFile) else GGUFFile(path)
     cfg = cfg or config_from_gguf(f)
     if not cfg.tie_embeddings and "output.weight" not in f.tensors:
@@ -163,4 +164,4 @@ def load_gguf_llama(
     }
     host_dtype = np.dtype(jnp.dtype(param_dtype))
     arrays = gajax_arrays(cfg, get, names, str(f.path), host_dtype)
-    return build_llama(cfg, arrays, dtype=dtype, param_dtype=param_dtype, remat=remat, mesh=mesh)
+    return build_llama(cfg, arrays, param_dtype=param_dtype, mesh=mesh, **options)

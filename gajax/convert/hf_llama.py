@@ -254,18 +254,16 @@ def build_llama(
     cfg: LlamaConfig,
     arrays: Iterator[tuple[str, np.ndarray]],
     *,
-    dtype: Any = jnp.float32,
     param_dtype: Any = jnp.float32,
-    remat: str = "none",
     mesh: Mesh | None = None,
+    **options: Any,
 ) -> Llama:
     """A :class:`Llama` whose parameters are ``arrays`` (gajax paths), placed on ``mesh`` when given.
 
     The model is built abstractly (no random initialisation); each host array goes straight to its sharding.
+    ``options`` are :class:`Llama`'s compute options (``dtype``, ``remat``, ``attention``, ``scan_unroll``).
     """
-    model = nnx.eval_shape(
-        lambda: Llama(cfg, dtype=dtype, param_dtype=param_dtype, remat=remat, rngs=nnx.Rngs(0))
-    )
+    model = nnx.eval_shape(lambda: Llama(cfg, param_dtype=param_dtype, **options, rngs=nnx.Rngs(0)))
     params = {
         _param_path(path): var
         for path, var in nnx.iter_graph(model)
@@ -369,10 +367,9 @@ def load_hf_llama(
     directory: str | Path,
     *,
     cfg: LlamaConfig | None = None,
-    dtype: Any = jnp.float32,
     param_dtype: Any = jnp.float32,
-    remat: str = "none",
     mesh: Mesh | None = None,
+    **options: Any,
 ) -> tuple[Llama, dict[str, Any]]:
     """Import a local HF LLaMA directory; returns the model and the checkpoint's ``config.json`` dict.
 
@@ -391,7 +388,7 @@ def load_hf_llama(
         )
     host_dtype = np.dtype(jnp.dtype(param_dtype))
     arrays = gajax_arrays(cfg, tensors.get, names, str(directory), host_dtype)
-    model = build_llama(cfg, arrays, dtype=dtype, param_dtype=param_dtype, remat=remat, mesh=mesh)
+    model = build_llama(cfg, arrays, param_dtype=param_dtype, mesh=mesh, **options)
     return model, raw
 
 

@@ -78,7 +78,15 @@ def compile_train_step(
     dtype, param_dtype = jnp_dtype(run.model.dtype), jnp_dtype(run.model.param_dtype)
     t = run.train
     abstract_model = nnx.eval_shape(
-        lambda: Llama(arch, dtype=dtype, param_dtype=param_dtype, remat=run.model.remat, rngs=nnx.Rngs(0))
+        lambda: Llama(
+            arch,
+            dtype=dtype,
+            param_dtype=param_dtype,
+            remat=run.model.remat,
+            attention=run.model.attention,
+            scan_unroll=run.model.scan_unroll,
+            rngs=nnx.Rngs(0),
+        )
     )
     graphdef, abstract_params = nnx.split(abstract_model)
     tx = build_optimizer(run.optimizer, total_steps=1000)

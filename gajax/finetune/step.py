@@ -96,7 +96,7 @@ def init_train_state(params: nnx.State, tx: optax.GradientTransformation) -> Tra
 
 def _forward(graphdef: nnx.GraphDef, params: nnx.State, mb: Batch) -> jax.Array:
     model = nnx.merge(graphdef, params)
-    logits, _ = model(mb["inputs"], positions=mb["positions"], segment_ids=mb["segment_ids"])
+    logits, _ = model(mb["inputs"], positions=mb["positions"], segment_ids=mb.get("segment_ids"))
     return logits
 
 
@@ -110,19 +110,23 @@ def make_sft_step(graphdef: nnx.GraphDef, tx: optax.GradientTransformation) -> C
     """``step(state, batch) -> (state, metrics)`` for masked next-token cross-entropy."""
 
     def step(state: TrainState, batch: Batch) -> tuple[TrainState, dict[str, jax.Array]]:
-        def micro(carry: Any, mb: Batch) -> tuple[Any, None]:
-            grads_sum, nll_sum, count = carry
-
+        def micro_grads(mb: Batch) -> tuple[Any, jax.Array, jax.Array]:
             def nll(params: nnx.State) -> jax.Array:
                 logp = token_log_probs(_forward(graphdef, params, mb), mb["targets"])
                 return -jnp.sum(logp * mb["loss_mask"])
 
             value, grads = jax.value_and_grad(nll)(state["params"])
-            grads_sum = jax.tree.map(jnp.add, grads_sum, grads)
-            return (grads_sum, nll_sum + value, count + jnp.sum(mb["loss_mask"])), None
+            return grads, value, jnp.sum(mb["loss_mask"])
 
-        zeros = jax.tree.map(jnp.zeros_like, state["params"])
-        (grads, nll_sum, count), _ = jax.lax.scan(micro, (zeros, 0.0, 0), batch)
+        def accumulate(carry: Any, mb: Batch) -> tuple[Any, None]:
+            grads, nll_sum, count = micro_grads(mb)
+            return jax.tree.map(jnp.add, carry, (grads, nll_sum, count)), None
+
+        if batch["inputs"].shape[0] == 1:  # no accumulation: no zero buffer, no adds
+            grads, nll_sum, count = micro_grads(jax.tree.map(lambda a: a[0], batch))
+        else:
+            zeros = (jax.tree.map(jnp.zeros_like, state["params"]), jnp.zeros(()), jnp.zeros(()))
+            (grads, nll_sum, count), _ = jax.lax.scan(accumulate, zeros, batch)
         denom = jnp.maximum(count, 1).astype(jnp.float32)
         grads = jax.tree.map(lambda g: g / denom, grads)
         new_state, grad_norm = _apply(tx, state, grads)

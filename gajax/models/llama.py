@@ -69,6 +69,10 @@ REMAT_POLICIES: dict[str, Any] = {
     "dots": jax.checkpoint_policies.checkpoint_dots_with_no_batch_dims,
 }
 
+# Attention kernels: ``xla`` (any backend, any dtype) or ``cudnn`` (cuDNN flash attention on NVIDIA GPUs, bf16 or
+# fp16; used for full-sequence passes, i.e. training and scoring, while cached decoding stays on ``xla``).
+ATTENTION_IMPLEMENTATIONS = ("xla", "cudnn")
+
 
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass
@@ -129,9 +133,9 @@ def rotary(x: jax.Array, positions: jax.Array, theta: float) -> jax.Array:
 class DecoderLayer(nnx.Module):
     """Pre-norm attention + SwiGLU block."""
 
-    def __init__(self, cfg: LlamaConfig, *, param_dtype: Any, dtype: Any, rngs: nnx.Rngs):
+    def __init__(self, cfg: LlamaConfig, *, param_dtype: Any, dtype: Any, attention: str, rngs: nnx.Rngs):
         d, h, kv, hd, m = cfg.embed_dim, cfg.num_heads, cfg.num_kv_heads, cfg.head_dim, cfg.mlp_dim
-        self.cfg, self.dtype = cfg, dtype
+        self.cfg, self.dtype, self.attention = cfg, dtype, attention
         self.attn_norm = RMSNorm(d, cfg.norm_eps, param_dtype)
         self.q_proj = _param(rngs, (d, h, hd), ("embed", "heads", "head_dim"), param_dtype)
         self.k_proj = _param(rngs, (d, kv, hd), ("embed", "kv_heads", "head_dim"), param_dtype)
@@ -152,10 +156,12 @@ class DecoderLayer(nnx.Module):
         attn_mask: jax.Array,
         cache_kv: tuple[jax.Array, jax.Array, jax.Array] | None,
         cache_index: jax.Array | None,
+        segment_mask: jax.Array | None = None,
     ) -> tuple[jax.Array, tuple[jax.Array, jax.Array] | None]:
         """One block. ``cache_kv`` is ``(keys, values, layer)``: the caches of *all* layers and this layer's index;
         only the new tokens are written into them (in place inside the layer scan), and the updated caches are
-        returned."""
+        returned. ``segment_mask`` (batch, length, length) is the same-segment mask the ``cudnn`` kernel combines
+        with its own causal masking (None: one sequence per row)."""
         cfg = self.cfg
         h = self.attn_norm(x)
         q = checkpoint_name(jnp.einsum("btd,dnh->btnh", h, self._w(self.q_proj)), "query_proj")
@@ -175,7 +181,11 @@ class DecoderLayer(nnx.Module):
             axes = ("batch", "cache_length", "kv_heads", "head_dim")
             k = constrain(jax.lax.dynamic_index_in_dim(keys, layer, 0, keepdims=False), axes).astype(self.dtype)
             v = constrain(jax.lax.dynamic_index_in_dim(values, layer, 0, keepdims=False), axes).astype(self.dtype)
-        attn = jax.nn.dot_product_attention(q, k, v, mask=attn_mask[:, None, :, :])
+        if self.attention == "cudnn" and cache_kv is None:
+            mask = None if segment_mask is None else segment_mask[:, None, :, :]
+            attn = jax.nn.dot_product_attention(q, k, v, mask=mask, is_causal=True, implementation="cudnn")
+        else:
+            attn = jax.nn.dot_product_attention(q, k, v, mask=attn_mask[:, None, :, :])
         attn = constrain(attn, ("batch", "length", "heads", "head_dim"))
         out = checkpoint_name(jnp.einsum("btnh,nhd->btd", attn, self._w(self.o_proj)), "attn_out")
         x = constrain(x + out, ("batch", "length", "embed"))
@@ -198,16 +208,27 @@ class Llama(nnx.Module):
         dtype: Any = jnp.float32,
         param_dtype: Any = jnp.float32,
         remat: str = "none",
+        attention: str = "xla",
+        scan_unroll: int = 1,
         rngs: nnx.Rngs,
     ):
         if remat not in REMAT_POLICIES:
             raise ValueError(f"unknown remat policy {remat!r}; choose from {sorted(REMAT_POLICIES)}")
-        self.cfg, self.dtype, self.remat = cfg, dtype, remat
+        if attention not in ATTENTION_IMPLEMENTATIONS:
+            raise ValueError(f"unknown attention {attention!r}; choose from {list(ATTENTION_IMPLEMENTATIONS)}")
+        if scan_unroll < 1:
+            raise ValueError(f"scan_unroll must be at least 1 (layers per loop iteration), not {scan_unroll}")
+        if attention == "cudnn" and jnp.dtype(dtype) not in (jnp.bfloat16, jnp.float16):
+            raise ValueError(f"attention='cudnn' needs dtype bfloat16 or float16, not {jnp.dtype(dtype).name}")
+        self.cfg, self.dtype, self.remat, self.attention = cfg, dtype, remat, attention
+        self.scan_unroll = scan_unroll
         self.embed = _param(rngs, (cfg.vocab_size, cfg.embed_dim), ("vocab", "embed"), param_dtype)
 
         @nnx.vmap(in_axes=0, out_axes=0)
         def stack(key: jax.Array) -> DecoderLayer:
-            return DecoderLayer(cfg, param_dtype=param_dtype, dtype=dtype, rngs=nnx.Rngs(params=key))
+            return DecoderLayer(
+                cfg, param_dtype=param_dtype, dtype=dtype, attention=attention, rngs=nnx.Rngs(params=key)
+            )
 
         self.layers = stack(jax.random.split(rngs.params(), cfg.num_layers))
         prepend_axis(self.layers, "layers")
@@ -229,6 +250,8 @@ class Llama(nnx.Module):
         With a cache, the new tokens are written at ``cache.index`` and attend to every valid earlier slot.
         """
         batch, length = tokens.shape
+        # Without segments every row is one full sequence: the cudnn kernel then needs no mask beyond causality.
+        one_segment = segment_ids is None
         if segment_ids is None:
             segment_ids = jnp.ones((batch, length), jnp.int32)
         valid = segment_ids > 0
@@ -240,10 +263,13 @@ class Llama(nnx.Module):
         x = jnp.take(self.embed[...], tokens, axis=0).astype(self.dtype)
         x = constrain(x, ("batch", "length", "embed"))
 
+        segment_mask = None
         if cache is None:
             causal = jnp.tril(jnp.ones((length, length), bool))
-            same = segment_ids[:, :, None] == segment_ids[:, None, :]
-            attn_mask = causal[None] & same & valid[:, None, :]
+            segment_mask = segment_ids[:, :, None] == segment_ids[:, None, :]
+            attn_mask = causal[None] & segment_mask & valid[:, None, :]
+            if one_segment:
+                segment_mask = None
             index = None
         else:
             if length > cache.length:
@@ -262,7 +288,7 @@ class Llama(nnx.Module):
             h, kv = carry
             state, i = xs
             layer = nnx.merge(graphdef, state)
-            out, new_kv = layer(h, positions, attn_mask, None if kv is None else (*kv, i), index)
+            out, new_kv = layer(h, positions, attn_mask, None if kv is None else (*kv, i), index, segment_mask)
             return (out, new_kv), None
 
         policy = REMAT_POLICIES[self.remat]
@@ -270,7 +296,7 @@ class Llama(nnx.Module):
             body = jax.checkpoint(body, policy=policy, prevent_cse=False)
         kv_in = None if cache is None else (cache.keys, cache.values)
         layer_ids = jnp.arange(self.cfg.num_layers, dtype=jnp.int32)
-        (x, kv_out), _ = jax.lax.scan(body, (x, kv_in), (layer_state, layer_ids))
+        (x, kv_out), _ = jax.lax.scan(body, (x, kv_in), (layer_state, layer_ids), unroll=self.scan_unroll)
 
         x = self.final_norm(x)
         if return_hidden:
