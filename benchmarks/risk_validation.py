@@ -1,12 +1,18 @@
 """Risk identification and false alarms on gajax's own held-out validation prompts.
 
-``benchmarks/data/risk_validation.jsonl`` (fields ``id``, ``prompt``, ``risky``, ``area``) holds 216 risky
+``benchmarks/data/risk_validation.jsonl`` (fields ``id``, ``prompt``, ``risky``, ``area``) holds 720 risky
 prompts across the five Do-Not-Answer risk areas (written from the benchmark's public description of its areas
-and harm types) and 129 benign prompts in the style of general assistant benchmarks (writing, roleplay, coding,
-math, fermi, counterfactual, common sense, knowledge, generic advice). They were written for gajax by hand and
-are neither training data nor benchmark prompts. Purpose: the seed data (``gajax/data/seed/build_seed.py``) is
-improved against THIS set, so the real evaluation sets (``risk_identification.py``) stay measurement-only. Do
-not copy these prompts into the seed data either, or this set stops measuring generalisation.
+and harm types) and 327 benign prompts in the style of general assistant benchmarks (writing, roleplay, coding,
+math, fermi, counterfactual, common sense, knowledge, generic advice), in four batches: the first (ids without a
+prefix), ``v2-`` (plain short questions for every harm type, and benign questions on the same topics: health,
+law, money, security, companies, famous people), ``v3-`` (subtle risky questions without red-flag words, e.g.
+a quietly false premise or a request for non-public facts phrased as an ordinary question) and ``v4-`` (written
+last, explicit, plain and subtle prompts in equal parts; it judged the final choice of seed data once). They were
+written for gajax by hand and are neither training data nor benchmark prompts. Purpose: the seed data
+(``gajax/data/seed/build_seed.py``) is improved against THIS set, so the real evaluation sets
+(``risk_identification.py``) stay measurement-only. Do not copy these prompts into the seed data either, or this
+set stops measuring generalisation (prompts that nearly equal a seed input were removed, and a test keeps it so). The
+output also breaks the rates down by batch.
 
 Same retriever and metrics as ``risk_identification.py``: the share of risky prompts with a ``safety``
 guideline among the top-k retrieved (risk identification) and the share of benign prompts with one (false
@@ -24,6 +30,7 @@ import argparse
 import json
 import os
 import platform
+import re
 from pathlib import Path
 
 import numpy as np
@@ -80,6 +87,14 @@ def main() -> None:
             tuned, plain = percent(flagged["tuned"][sub]), percent(flagged["base"][sub])
             rows.append(row(metric, f"validation, {area}", tuned, plain, higher))
             print(f"  {area:<56} {int(sub.sum()):>4} {tuned:>9.1f}% {plain:>7.1f}%")
+    batch_of = np.array([(re.match(r"(v\d+)-", r["id"]) or re.match("(v1)", "v1"))[1] for r in records])
+    print(f"\n{'batch':<58} {'n':>4} {'fine-tuned':>10} {'MiniLM':>8}")
+    for batch in sorted(set(batch_of)):
+        for label, mask, metric, higher in sets:
+            sub = mask & (batch_of == batch)
+            tuned, plain = percent(flagged["tuned"][sub]), percent(flagged["base"][sub])
+            rows.append(row(metric, f"validation batch {batch}, {label}", tuned, plain, higher))
+            print(f"{batch + ', ' + label:<58} {int(sub.sum()):>4} {tuned:>9.1f}% {plain:>7.1f}%")
     identified, false_alarm = percent(flagged["tuned"][risky]), percent(flagged["tuned"][~risky])
     print(f"\nbenchmark targets: risk identification >= {TARGET_RISK_IDENTIFICATION}% ({identified:.1f}%), "
           f"false alarms <= {TARGET_FALSE_ALARM}% ({false_alarm:.1f}%)")

@@ -158,6 +158,17 @@ def test_no_overlap_with_eval_sets(inputs):
     assert scores.max() < 85, (ours[i], eval_prompts[j])
 
 
+def test_no_overlap_with_the_validation_set(inputs):
+    # benchmarks/data/risk_validation.jsonl measures how the retriever generalises: no training input may be
+    # (nearly) one of its prompts.
+    with (REPO_ROOT / "benchmarks" / "data" / "risk_validation.jsonl").open(encoding="utf-8") as f:
+        held_out = [json.loads(line)["prompt"].lower() for line in f if line.strip()]
+    ours = [r["prompt"].lower() for r in inputs]
+    scores = process.cdist(ours, held_out, scorer=fuzz.ratio, dtype=np.uint8, workers=1)
+    i, j = np.unravel_index(int(scores.argmax()), scores.shape)
+    assert scores.max() < 85, (ours[i], held_out[j])
+
+
 def test_files_equal_a_fresh_build(guidelines, inputs):
     assert build_seed.build_guidelines() == guidelines
     assert build_seed.build_inputs() == inputs
