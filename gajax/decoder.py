@@ -44,7 +44,7 @@ class DecoderConfig:
     dtype: DTypeName = "float32"
     param_dtype: DTypeName = "float32"
     remat: str = "none"
-    attention: str = "xla"
+    attention: Literal["xla", "cudnn"] = "xla"
     scan_unroll: int = 1
     seed: int = 0
 
