@@ -31,6 +31,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -60,44 +61,18 @@ def matmul_ceiling_gflops(n: int = 2048, repeats: int = 5) -> float:
 
 def run_gajax(batch: int, seq: int, steps: int) -> dict[str, float]:
     import jax
-    import jax.numpy as jnp
-    from flax import nnx
 
     from gajax.decoder import DecoderConfig, load_decoder
-    from gajax.finetune.step import (
-        OptimizerConfig,
-        batch_shardings,
-        build_optimizer,
-        init_train_state,
-        jit_step,
-        make_sft_step,
-        train_state_shardings,
-    )
     from gajax.perf import train_flops_per_token
     from gajax.sharding import MeshConfig, make_mesh
 
     mesh = make_mesh(MeshConfig())
     model, _ = load_decoder(DecoderConfig(weights="smollm2"), mesh)
     flops_per_token = train_flops_per_token(model.cfg, seq)
-    graphdef, params = nnx.split(model)
-    tx = build_optimizer(OptimizerConfig(learning_rate=1e-5, decay="constant"), 1000)
-    shardings = train_state_shardings(tx, params, mesh)
-    rng = np.random.default_rng(0)
-    tokens = rng.integers(0, model.cfg.vocab_size, (1, batch, seq + 1))
-    host = {
-        "inputs": tokens[..., :-1],
-        "targets": tokens[..., 1:],
-        "loss_mask": np.ones((1, batch, seq)),
-        "segment_ids": np.ones((1, batch, seq)),
-        "positions": np.broadcast_to(np.arange(seq), (1, batch, seq)),
-    }
-    del model
+    host = _random_batch(model.cfg.vocab_size, batch, seq)
     with jax.set_mesh(mesh):
-        state = jax.jit(lambda p: init_train_state(p, tx), out_shardings=shardings)(params)
-        del params
-        placement = batch_shardings(mesh, dict.fromkeys(host, 3))
-        data = {k: jax.device_put(jnp.asarray(v, jnp.int32), placement[k]) for k, v in host.items()}
-        step = jit_step(make_sft_step(graphdef, tx), shardings, placement, mesh)
+        step, state, data = _sft_step(model, mesh, host)
+        del model
         for _ in range(2):  # compile + warm-up
             state, metrics = step(state, data)
         jax.block_until_ready(metrics)
@@ -171,15 +146,6 @@ def run_gajax_gpu(
     import jax.numpy as jnp
     from flax import nnx
 
-    from gajax.finetune.step import (
-        OptimizerConfig,
-        batch_shardings,
-        build_optimizer,
-        init_train_state,
-        jit_step,
-        make_sft_step,
-        train_state_shardings,
-    )
     from gajax.models.llama import Llama, load_arch
     from gajax.perf import StepMeter
     from gajax.sharding import MeshConfig, create_sharded, make_mesh
@@ -192,18 +158,12 @@ def run_gajax_gpu(
                       scan_unroll=scan_unroll, rngs=nnx.Rngs(0)),
         mesh,
     )
-    graphdef, params = nnx.split(model)
-    tx = build_optimizer(OptimizerConfig(learning_rate=1e-5, decay="constant"), 1000)
-    shardings = train_state_shardings(tx, params, mesh)
     host = _random_batch(arch.vocab_size, batch, seq)
     if not segments:
         del host["segment_ids"]
     with jax.set_mesh(mesh):
-        state = jax.jit(lambda p: init_train_state(p, tx), out_shardings=shardings, donate_argnums=0)(params)
-        del params, model
-        placement = batch_shardings(mesh, dict.fromkeys(host, 3))
-        data = {k: jax.device_put(jnp.asarray(v[None], jnp.int32), placement[k]) for k, v in host.items()}
-        step = jit_step(make_sft_step(graphdef, tx), shardings, placement, mesh)
+        step, state, data = _sft_step(model, mesh, host)
+        del model
         start = time.perf_counter()
         state, metrics = step(state, data)
         jax.block_until_ready(metrics)
@@ -281,6 +241,32 @@ def run_transformers_gpu(arch_name: str, batch: int, seq: int, steps: int) -> di
     return {"tokens_per_s": tokens_per_s, "mfu": flops / peak if peak else None, "tflops": flops / 1e12,
             "loss": float(loss), "peak_gb": torch.cuda.max_memory_allocated() / 1e9 if device == "cuda" else 0.0,
             "device": name}
+
+
+def _sft_step(model: Any, mesh: Any, host: dict[str, np.ndarray]) -> tuple[Any, Any, dict[str, Any]]:
+    """gajax's jitted SFT step (AdamW, constant learning rate), its initial state built from ``model``'s
+    parameters (donated), and ``host`` placed on ``mesh`` as one micro-batch. Call inside ``jax.set_mesh``."""
+    import jax
+    import jax.numpy as jnp
+    from flax import nnx
+
+    from gajax.finetune.step import (
+        OptimizerConfig,
+        batch_shardings,
+        build_optimizer,
+        init_train_state,
+        jit_step,
+        make_sft_step,
+        train_state_shardings,
+    )
+
+    graphdef, params = nnx.split(model)
+    tx = build_optimizer(OptimizerConfig(learning_rate=1e-5, decay="constant"), 1000)
+    shardings = train_state_shardings(tx, params, mesh)
+    state = jax.jit(lambda p: init_train_state(p, tx), out_shardings=shardings, donate_argnums=0)(params)
+    placement = batch_shardings(mesh, dict.fromkeys(host, 3))
+    data = {k: jax.device_put(jnp.asarray(v[None], jnp.int32), placement[k]) for k, v in host.items()}
+    return jit_step(make_sft_step(graphdef, tx), shardings, placement, mesh), state, data
 
 
 def _random_batch(vocab_size: int, batch: int, seq: int) -> dict[str, np.ndarray]:
