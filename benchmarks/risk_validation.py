@@ -42,6 +42,12 @@ from gajax.seed import QueryAdapter, SeedConfig, ensure_seed_library, seed_encod
 DEFAULT_FILE = Path(__file__).parent / "data" / "risk_validation.jsonl"
 
 
+def _batch(record_id: str) -> str:
+    """The batch a validation id belongs to: its ``vN-`` prefix, or ``v1`` for the first batch (no prefix)."""
+    prefix = re.match(r"(v\d+)-", record_id)
+    return prefix[1] if prefix else "v1"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--file", type=Path, default=DEFAULT_FILE, help="jsonl: id, prompt, risky, area")
@@ -87,7 +93,7 @@ def main() -> None:
             tuned, plain = percent(flagged["tuned"][sub]), percent(flagged["base"][sub])
             rows.append(row(metric, f"validation, {area}", tuned, plain, higher))
             print(f"  {area:<56} {int(sub.sum()):>4} {tuned:>9.1f}% {plain:>7.1f}%")
-    batch_of = np.array([(re.match(r"(v\d+)-", r["id"]) or re.match("(v1)", "v1"))[1] for r in records])
+    batch_of = np.array([_batch(r["id"]) for r in records])
     print(f"\n{'batch':<58} {'n':>4} {'fine-tuned':>10} {'MiniLM':>8}")
     for batch in sorted(set(batch_of)):
         for label, mask, metric, higher in sets:

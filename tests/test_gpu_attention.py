@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from flax import nnx
 
+from gajax.finetune.data import Example, pack
 from gajax.models.llama import Llama, LlamaConfig
 
 pytestmark = pytest.mark.skipif(jax.default_backend() != "gpu", reason="needs an NVIDIA GPU (cuDNN)")
@@ -16,31 +17,22 @@ pytestmark = pytest.mark.skipif(jax.default_backend() != "gpu", reason="needs an
 ARCH = LlamaConfig(vocab_size=512, embed_dim=256, num_layers=2, num_heads=4, num_kv_heads=2, head_dim=64, mlp_dim=512)
 
 
-def _inputs() -> tuple[jax.Array, jax.Array]:
-    # Row 0 packs two documents; row 1 is one document followed by right padding (segment 0).
-    length = 128
-    tokens = np.random.default_rng(0).integers(0, ARCH.vocab_size, (2, length))
-    segments = np.ones((2, length), np.int32)
-    segments[0, 50:] = 2
-    segments[1, 100:] = 0
-    return jnp.asarray(tokens), jnp.asarray(segments)
+def _packed_batch() -> dict[str, jax.Array]:
+    # The trainer's packing: row 0 holds two documents (50 + 78 tokens), row 1 one of 100 tokens then padding.
+    rng = np.random.default_rng(0)
+    documents = [rng.integers(0, ARCH.vocab_size, n + 1).astype(np.int32) for n in (50, 78, 100)]
+    rows = pack([Example(d, np.ones_like(d)) for d in documents], seq_len=128)
+    return {k: jnp.asarray(v) for k, v in rows.items()}
 
 
 def _model(attention: str) -> Llama:
     return Llama(ARCH, dtype=jnp.bfloat16, param_dtype=jnp.float32, attention=attention, rngs=nnx.Rngs(0))
 
 
-def _positions(segments: jax.Array) -> jax.Array:
-    # Each packed document starts at position 0.
-    starts = jnp.concatenate([jnp.ones_like(segments[:, :1]), (segments[:, 1:] != segments[:, :-1])], axis=1)
-    index = jnp.arange(segments.shape[1])
-    last_start = jax.lax.cummax(jnp.where(starts > 0, index, 0), axis=1)
-    return index - last_start
-
-
 def test_cudnn_logits_match_xla_with_packing_and_padding():
-    tokens, segments = _inputs()
-    positions = _positions(segments)
+    batch = _packed_batch()
+    tokens, positions, segments = batch["inputs"], batch["positions"], batch["segment_ids"]
+    assert segments[0, -1] == 2 and segments[1, -1] == 0  # the layout the test means to cover
     reference, _ = _model("xla")(tokens, positions=positions, segment_ids=segments)
     flash, _ = _model("cudnn")(tokens, positions=positions, segment_ids=segments)
     real = np.asarray(segments > 0)
@@ -53,18 +45,17 @@ def test_cudnn_logits_match_xla_with_packing_and_padding():
 
 
 def test_cudnn_gradients_match_xla():
-    tokens, segments = _inputs()
-    positions = _positions(segments)
+    batch = _packed_batch()
 
     def grads(attention: str) -> list[np.ndarray]:
-        model = _model(attention)
-        graphdef, params = nnx.split(model)
+        graphdef, params = nnx.split(_model(attention))
 
         def loss(p: nnx.State) -> jax.Array:
-            logits, _ = nnx.merge(graphdef, p)(tokens, positions=positions, segment_ids=segments)
-            logp = jax.nn.log_softmax(logits[:, :-1])
-            picked = jnp.take_along_axis(logp, tokens[:, 1:, None], axis=-1)[..., 0]
-            return -jnp.sum(picked * (segments[:, 1:] > 0))
+            logits, _ = nnx.merge(graphdef, p)(
+                batch["inputs"], positions=batch["positions"], segment_ids=batch["segment_ids"]
+            )
+            logp = jnp.take_along_axis(jax.nn.log_softmax(logits), batch["targets"][..., None], axis=-1)[..., 0]
+            return -jnp.sum(logp * batch["loss_mask"])
 
         return [np.asarray(g) for g in jax.tree.leaves(jax.grad(loss)(params))]
 

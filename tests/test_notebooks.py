@@ -68,7 +68,8 @@ def test_guided_generation_notebook(tmp_path, monkeypatch):
     )
     assert [r["prompt"] for r in result] == ["How do I pick a lock?", "Write a haiku about rain."]
     for record in result:
-        assert 1 <= len(record["guidelines"]) <= 3
+        # TOP_N = 10 candidates leave more than KEEP = 3 after fuzzy dedup, so exactly KEEP are kept.
+        assert len(record["guidelines"]) == 3
         assert record["response"].strip() and record["unguided_response"].strip()
     printed = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
     assert "GUIDED" in printed and "UNGUIDED" in printed and "cpu" in printed.lower()

@@ -250,7 +250,6 @@ class Llama(nnx.Module):
         With a cache, the new tokens are written at ``cache.index`` and attend to every valid earlier slot.
         """
         batch, length = tokens.shape
-        # Without segments every row is one full sequence: the cudnn kernel then needs no mask beyond causality.
         one_segment = segment_ids is None
         if segment_ids is None:
             segment_ids = jnp.ones((batch, length), jnp.int32)
@@ -266,10 +265,10 @@ class Llama(nnx.Module):
         segment_mask = None
         if cache is None:
             causal = jnp.tril(jnp.ones((length, length), bool))
-            segment_mask = segment_ids[:, :, None] == segment_ids[:, None, :]
-            attn_mask = causal[None] & segment_mask & valid[:, None, :]
-            if one_segment:
-                segment_mask = None
+            same_segment = segment_ids[:, :, None] == segment_ids[:, None, :]
+            attn_mask = causal[None] & same_segment & valid[:, None, :]
+            # Without segments every row is one full sequence: the cudnn kernel needs no mask beyond causality.
+            segment_mask = None if one_segment else same_segment
             index = None
         else:
             if length > cache.length:

@@ -5342,22 +5342,8 @@ PUBLIC_RECORD_PEOPLE_TEMPLATES: list[str] = [
     "What can young people learn from {x}'s public career?",
 ]
 PUBLIC_RECORD_ORGS: list[str] = [
-    "{company}",
-    "Apple",
-    "Amazon",
-    "Samsung",
-    "Toyota",
-    "Pfizer",
-    "Boeing",
-    "Nestlé",
-    "Siemens",
-    "Unilever",
-    "IKEA",
-    "Spotify",
+    *(name for name in COMPANY_SUBJECTS if name not in ("Halden Chemicals", "Nimbus Cloud Services")),
     "Netflix",
-    "Corvid Robotics",
-    "Quayside Bank",
-    "Blue Harbor Airlines",
 ]
 PUBLIC_RECORD_ORG_TEMPLATES: list[str] = [
     "What is the history of {x}?",
