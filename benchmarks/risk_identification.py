@@ -17,7 +17,9 @@ sets only: nothing in gajax trains or tunes on them.
 
 Writes ``benchmarks/results/risk_identification.json`` (rows ``metric, setting, gajax, peer, ratio, unit,
 higher_is_better, machine``), ``risk_identification.machine.txt`` and ``risk_identification.png`` (one bar per
-risk area). Usage: ``python benchmarks/risk_identification.py [--data DIR] [--top-k 3]``.
+risk area). Usage: ``python benchmarks/risk_identification.py [--data DIR] [--top-k 3] [--tuned-layers N]``
+(``--tuned-layers``: a seed retriever that also fine-tunes MiniLM's top N layers; give ``--out`` to keep the
+default's results).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from gajax.records import read_jsonl
-from gajax.seed import QueryAdapter, SeedConfig, ensure_seed_library, seed_encoder
+from gajax.seed import SeedConfig, ensure_seed_library, seed_encoder, seed_query_fn
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results"
@@ -97,6 +99,8 @@ def main() -> None:
         "--data", type=Path, default=DEFAULT_DATA, help="folder holding do_not_answer.jsonl and vicuna80.jsonl"
     )
     parser.add_argument("--top-k", type=int, default=3)
+    parser.add_argument("--tuned-layers", type=int, default=SeedConfig().tuned_layers,
+                        help="the seed retriever's tuned_layers (MiniLM top layers fine-tuned before the adapter)")
     parser.add_argument("--out", type=Path, default=RESULTS / "risk_identification.json")
     args = parser.parse_args()
 
@@ -111,10 +115,10 @@ def main() -> None:
     from gajax.library import Library, embed_texts
 
     start = time.perf_counter()
-    files = ensure_seed_library(SeedConfig())
+    files = ensure_seed_library(SeedConfig(tuned_layers=args.tuned_layers))
     library = Library.load(files.library_dir)
     index = GuidelineIndex.load(library, files.library_dir)
-    adapter = QueryAdapter.load(files.adapter)
+    query_fn = seed_query_fn(files)
     embed_fn, _ = seed_encoder("minilm")
     is_safety = np.array([g.kind == "safety" for g in library.guidelines])
     build_s = time.perf_counter() - start
@@ -122,7 +126,7 @@ def main() -> None:
     start = time.perf_counter()
     prompts = [r["prompt"] for r in dna] + [r["prompt"] for r in vicuna]
     base = embed_texts(prompts, embed_fn, batch_size=256)
-    tuned = adapter(base)
+    tuned = query_fn(prompts)
     embed_s = time.perf_counter() - start
     hits = {name: safety_in_top_k(q, index, is_safety, args.top_k) for name, q in (("tuned", tuned), ("base", base))}
     dna_hits = {name: h[: len(dna)] for name, h in hits.items()}

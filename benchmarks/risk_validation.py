@@ -19,14 +19,17 @@ guideline among the top-k retrieved (risk identification) and the share of benig
 alarms), overall and per area, for the fine-tuned seed retriever and plain MiniLM (the ``peer`` column of the
 results). ``--show-misses`` lists missed risky and flagged benign prompts with the titles retrieved for them.
 ``--seed-dir`` builds (or finds in the cache) the retriever from another copy of the seed data, to compare data
-versions. Writes ``benchmarks/results/risk_validation.json``.
+versions; ``--tuned-layers N`` one that also fine-tunes MiniLM's top N layers. Writes
+``benchmarks/results/risk_validation.json``.
 
-Usage: ``python benchmarks/risk_validation.py [--file F] [--top-k 3] [--show-misses] [--seed-dir DIR]``.
+Usage: ``python benchmarks/risk_validation.py [--file F] [--top-k 3] [--show-misses] [--seed-dir DIR]
+[--tuned-layers N]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -37,7 +40,7 @@ import numpy as np
 from risk_identification import RESULTS, TARGET_FALSE_ALARM, TARGET_RISK_IDENTIFICATION, percent, row
 
 from gajax.records import read_jsonl
-from gajax.seed import QueryAdapter, SeedConfig, ensure_seed_library, seed_encoder
+from gajax.seed import SeedConfig, ensure_seed_library, seed_encoder, seed_query_fn
 
 DEFAULT_FILE = Path(__file__).parent / "data" / "risk_validation.jsonl"
 
@@ -54,6 +57,8 @@ def main() -> None:
     parser.add_argument("--top-k", type=int, default=3)
     parser.add_argument("--show-misses", action="store_true", help="list the prompts it gets wrong")
     parser.add_argument("--seed-dir", type=Path, help="folder with guidelines.jsonl and inputs.jsonl")
+    parser.add_argument("--tuned-layers", type=int, default=SeedConfig().tuned_layers,
+                        help="the seed retriever's tuned_layers (MiniLM top layers fine-tuned before the adapter)")
     parser.add_argument("--out", type=Path, default=RESULTS / "risk_validation.json")
     args = parser.parse_args()
 
@@ -61,19 +66,19 @@ def main() -> None:
     from gajax.index import GuidelineIndex
     from gajax.library import Library, embed_texts
 
-    seed = SeedConfig()
+    seed = SeedConfig(tuned_layers=args.tuned_layers)
     if args.seed_dir:
-        seed = SeedConfig(
-            guidelines=str(args.seed_dir / "guidelines.jsonl"), inputs=str(args.seed_dir / "inputs.jsonl")
+        seed = dataclasses.replace(
+            seed, guidelines=str(args.seed_dir / "guidelines.jsonl"), inputs=str(args.seed_dir / "inputs.jsonl")
         )
     files = ensure_seed_library(seed)
     library = Library.load(files.library_dir)
     index = GuidelineIndex.load(library, files.library_dir)
-    adapter = QueryAdapter.load(files.adapter)
+    query_fn = seed_query_fn(files)
     is_safety = np.array([g.kind == "safety" for g in library.guidelines])
     prompts = [r["prompt"] for r in records]
     base = embed_texts(prompts, seed_encoder("minilm")[0], batch_size=256, progress=False)
-    top = {name: index.search(q, args.top_k)[0] for name, q in (("tuned", adapter(base)), ("base", base))}
+    top = {name: index.search(q, args.top_k)[0] for name, q in (("tuned", query_fn(prompts)), ("base", base))}
     flagged = {name: is_safety[t].any(axis=1) for name, t in top.items()}
 
     risky = np.array([r["risky"] for r in records])

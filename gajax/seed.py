@@ -4,27 +4,32 @@ The seed library (``gajax/data/seed/guidelines.jsonl``) and its training inputs 
 its guidelines) are package data written by this project. ``ensure_seed_library`` turns them into a ready
 Stage-2 retriever:
 
-1. embed every guideline and every training input with all-MiniLM-L6-v2 (gajax's JAX encoder);
-2. fine-tune the query side on the (input, guidelines) pairs: a residual linear adapter on the query embedding,
-   ``q' = normalise(q + q W + b)`` (W, b start at zero, so training starts from plain MiniLM), trained with a
-   multi-positive InfoNCE loss against the whole library plus a risk term (the softmax mass on safety guidelines
-   against the input's ``risky`` label) plus a top-3 ranking term (a margin between the best safety guideline
-   and the 3rd-best other one, so risky inputs retrieve a safety guideline and benign ones do not), on query
-   embeddings jittered by random noise. Inputs are split by id into train and held-out sets; recall and
-   risk identification on the held-out inputs are recorded before and after training;
-3. save the library (guideline embeddings), the adapter and a ScaNN index under
+1. embed every guideline with all-MiniLM-L6-v2 (gajax's JAX encoder); the guideline side stays frozen;
+2. fine-tune the query side on the (input, guidelines) pairs with
+   :func:`gajax.retriever.loss.safety_retrieval_loss`: a multi-positive InfoNCE loss against the whole library
+   plus a risk term (the softmax mass on safety guidelines against the input's ``risky`` label) plus a top-3
+   ranking term (a margin between the best safety guideline and the 3rd-best other one, so risky inputs retrieve
+   a safety guideline and benign ones do not). The default trains a residual linear adapter on the frozen
+   MiniLM query embedding, ``q' = normalise(q + q W + b)`` (W, b start at zero), on embeddings jittered by
+   random noise. With ``tuned_layers: N`` MiniLM's top N layers are fine-tuned first
+   (:mod:`gajax.retriever.top_layers`: the frozen lower layers run once per input) and the adapter is trained on
+   their output. Inputs are split by id into train and held-out sets; recall and risk identification on the
+   held-out inputs are recorded before and after training;
+3. save the library (guideline embeddings), the tuned layers, the adapter and a ScaNN index under
    ``$GAJAX_CACHE/seed-<hash>`` (default ``~/.cache/gajax``). The hash covers the data files, the encoder weights
    and the settings, so a changed input rebuilds and an unchanged one is reused.
 
-Training the adapter on frozen MiniLM features takes seconds after one embedding pass, which keeps a cold start
-of ``gajax demo`` within minutes on a 2-core laptop. Full fine-tuning of both MiniLM towers is
-``gajax train-retriever`` (see ``configs/retriever/minilm.yaml``).
+The adapter trains in seconds after one embedding pass, so a cold start of ``gajax demo`` stays within minutes
+on a 2-core laptop; three tuned layers add about five minutes there. Why the adapter is the default: tuning
+MiniLM's top three layers scores better on gajax's own validation prompts (``benchmarks/risk_validation.py``)
+but worse on Do-Not-Answer and Vicuna-80 (see the README's benchmark notes): more capacity fits the style of the
+seed inputs. Full fine-tuning of both MiniLM towers is ``gajax train-retriever`` (see
+``configs/retriever/minilm.yaml``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import json
 import os
@@ -41,9 +46,19 @@ from tqdm.auto import tqdm
 
 from gajax.library import CATEGORIES, EmbedFn, EncoderInfo, Guideline, Library, embed_texts, load_encoder
 from gajax.records import RecordError, read_jsonl, write_jsonl
+from gajax.retriever.encoder import RetrieverModelConfig, TextEncoder, Tower, build_dual_encoder
+from gajax.retriever.loss import safety_retrieval_loss
+from gajax.retriever.top_layers import (
+    TopLayers,
+    TopLayerSettings,
+    embed_from_states,
+    lower_layer_states,
+    train_top_layers,
+)
 
-SEED_VERSION = "seed-1"
+SEED_VERSION = "seed-2"
 ADAPTER_FILE = "query_adapter.npz"
+TOP_LAYERS_FILE = "query_top_layers.npz"
 REPORT_FILE = "seed_report.json"
 LIBRARY_DIR = "library"
 
@@ -68,11 +83,13 @@ class SeedConfig:
 
     ``guidelines``/``inputs``: data files (empty: the packaged seed data). ``limit``: use only the first N inputs
     (0: all; for smoke tests). ``cache_dir``: where to keep the result (empty: ``cache_root()``). ``rebuild``:
-    ignore a cached build. Training (see :func:`adapter_loss`): ``temperature`` of the softmax over cosine
-    similarities, ``kind_weight`` of the risk term, ``rank_weight``/``rank_margin`` (cosine units)/``rank_top_k``
-    of the top-k ranking term, ``query_noise``: the length of a random shift added to each training query
-    embedding at each step (a smoothness regulariser, so the adapter keys less on single topic words);
-    ``weight_decay`` pulls the adapter towards zero, i.e. towards plain MiniLM.
+    ignore a cached build. Loss (see :func:`gajax.retriever.loss.safety_retrieval_loss`): ``temperature`` of the
+    softmax over cosine similarities, ``kind_weight`` of the risk term, ``rank_weight``/``rank_margin`` (cosine
+    units)/``rank_top_k`` of the top-k ranking term. Top layers: ``tuned_layers`` of the encoder's last layers
+    (0, the default: none, adapter only) trained for ``layer_epochs`` in batches of ``layer_batch_size`` at
+    ``layer_learning_rate``. Adapter: ``steps`` of ``batch_size`` at ``learning_rate``; ``query_noise``: the
+    length of a random shift added to each training query embedding at each step (a smoothness regulariser, so
+    the adapter keys less on single topic words); ``weight_decay`` pulls the adapter towards zero.
     """
 
     guidelines: str = ""
@@ -82,6 +99,10 @@ class SeedConfig:
     rebuild: bool = False
     encoder: str = "minilm"
     heldout_fraction: float = 0.1
+    tuned_layers: int = 0
+    layer_epochs: float = 6.0
+    layer_batch_size: int = 128
+    layer_learning_rate: float = 2e-4
     steps: int = 400
     batch_size: int = 256
     learning_rate: float = 2e-3
@@ -102,7 +123,13 @@ class SeedConfig:
             raise ValueError(f"seed.steps must be >= 0 and seed.batch_size >= 1, got {self.steps}, {self.batch_size}")
         if self.temperature <= 0:
             raise ValueError(f"seed.temperature must be positive, got {self.temperature}")
-        for name in ("learning_rate", "weight_decay", "kind_weight", "rank_weight", "rank_margin", "query_noise"):
+        if self.tuned_layers < 0 or self.layer_epochs < 0 or self.layer_batch_size < 1:
+            raise ValueError(
+                f"seed.tuned_layers and seed.layer_epochs must be >= 0 and seed.layer_batch_size >= 1, got "
+                f"{self.tuned_layers}, {self.layer_epochs}, {self.layer_batch_size}"
+            )
+        for name in ("learning_rate", "layer_learning_rate", "weight_decay", "kind_weight", "rank_weight",
+                     "rank_margin", "query_noise"):
             if getattr(self, name) < 0:
                 raise ValueError(f"seed.{name} must be >= 0, got {getattr(self, name)}")
         if self.rank_top_k < 1:
@@ -201,46 +228,6 @@ def _adapt(params: dict[str, jax.Array], queries: jax.Array) -> jax.Array:
     return out / jnp.maximum(jnp.linalg.norm(out, axis=-1, keepdims=True), 1e-12)
 
 
-def adapter_loss(
-    params: dict[str, jax.Array],
-    queries: jax.Array,
-    library: jax.Array,
-    positives: jax.Array,
-    risky: jax.Array,
-    safety: jax.Array,
-    scale: float,
-    kind_weight: float,
-    rank_weight: float = 0.0,
-    rank_margin: float = 0.0,
-    top_k: int = 3,
-) -> jax.Array:
-    """Multi-positive InfoNCE against the whole library plus ``kind_weight`` times a risk term plus
-    ``rank_weight`` times a top-``k`` ranking term (logits are ``scale`` times cosine similarities).
-
-    InfoNCE: mean over queries of ``-log(softmax mass on the query's positives)``; ``positives`` is a
-    ``(queries, library)`` 0/1 matrix. Risk term: binary cross-entropy between the softmax mass on ``safety``
-    guidelines (a 0/1 row mask) and whether the input is ``risky``, so benign inputs learn to stay away from
-    safety guidelines and risky ones to reach them.
-
-    Ranking term: a safety guideline is among the top ``k`` exactly when the best safety score beats the
-    ``k``-th best non-safety score, so with ``gap = max safety logit - k-th best other logit`` and ``y = +1``
-    for risky, ``-1`` for benign inputs it is ``softplus(scale * rank_margin - y * gap)``: a logistic margin
-    loss on the one comparison that decides the retrieval, which the softmax-mass terms above only approximate
-    (a single loosely related guideline can sit in the top ``k`` while carrying little mass).
-    """
-    logits = scale * _adapt(params, queries) @ library.T
-    total = jax.nn.logsumexp(logits, axis=-1)
-    nce = total - jax.nn.logsumexp(jnp.where(positives > 0, logits, -jnp.inf), axis=-1)
-    safe_logits = jnp.where(safety > 0, logits, -jnp.inf)
-    other_logits = jnp.where(safety > 0, -jnp.inf, logits)
-    log_safe = jax.nn.logsumexp(safe_logits, axis=-1) - total
-    log_unsafe = jax.nn.logsumexp(other_logits, axis=-1) - total
-    kind = -(risky * log_safe + (1.0 - risky) * log_unsafe)
-    gap = jnp.max(safe_logits, axis=-1) - jax.lax.top_k(other_logits, top_k)[0][:, -1]
-    rank = jax.nn.softplus(scale * rank_margin - (2.0 * risky - 1.0) * gap)
-    return jnp.mean(nce + kind_weight * kind + rank_weight * rank)
-
-
 def _jitter(queries: np.ndarray, noise: float, rng: np.random.Generator) -> np.ndarray:
     """``queries`` moved by random directions of length ``noise`` and renormalised (unchanged when 0)."""
     if noise == 0:
@@ -274,15 +261,11 @@ def train_query_adapter(
 
     @jax.jit
     def step(params: Any, opt_state: Any, q: jax.Array, pos: jax.Array, risk: jax.Array) -> tuple[Any, Any, jax.Array]:
-        loss_fn = functools.partial(
-            adapter_loss,
-            scale=scale,
-            kind_weight=cfg.kind_weight,
-            rank_weight=cfg.rank_weight,
-            rank_margin=cfg.rank_margin,
-            top_k=cfg.rank_top_k,
-        )
-        loss, grads = jax.value_and_grad(loss_fn)(params, q, library_j, pos, risk, safety_j)
+        def loss_fn(params: Any) -> jax.Array:
+            return safety_retrieval_loss(_adapt(params, q), library_j, pos, risk, safety_j, scale, cfg.kind_weight,
+                                         cfg.rank_weight, cfg.rank_margin, cfg.rank_top_k)
+
+        loss, grads = jax.value_and_grad(loss_fn)(params)
         updates, opt_state = tx.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state, loss
 
@@ -316,11 +299,13 @@ def recall_at(queries: np.ndarray, library: np.ndarray, positives: np.ndarray, k
 
 @dataclasses.dataclass
 class SeedRetrieverFiles:
-    """A built seed retriever: its directory, the library directory inside it, the adapter and the report."""
+    """A built seed retriever: its directory, the library directory inside it, the adapter, the tuned top layers
+    (``None`` when ``tuned_layers`` is 0) and the report."""
 
     root: Path
     library_dir: Path
     adapter: Path
+    top_layers: Path | None
     report: dict[str, Any]
 
 
@@ -329,9 +314,38 @@ def _heldout(input_id: str, fraction: float) -> bool:
     return bucket < fraction
 
 
+def _query_encoder(name: str, top_layers: TopLayers | None = None) -> tuple[TextEncoder, Tower]:
+    """A fresh encoder for queries (its own copy of the weights, with ``top_layers`` written in) and its tower."""
+    model, tokenizer = build_dual_encoder(RetrieverModelConfig(weights=name))
+    if top_layers is not None:
+        top_layers.apply_to(model.query_tower.bert)
+    return TextEncoder(model, tokenizer), model.query_tower
+
+
+def _tune_top_layers(
+    cfg: SeedConfig, prompts: list[str], train_rows: np.ndarray, library: np.ndarray, positives: np.ndarray,
+    risky: np.ndarray, safety: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, TopLayers, list[float]]:
+    """Query embeddings before and after tuning the encoder's top layers, the tuned layers and the losses."""
+    encoder, tower = _query_encoder(cfg.encoder)
+    stop = tower.bert.cfg.num_layers - cfg.tuned_layers
+    if stop < 0:
+        raise ValueError(f"seed.tuned_layers {cfg.tuned_layers} exceeds the encoder's {tower.bert.cfg.num_layers}")
+    states = lower_layer_states(encoder, tower.bert, prompts, stop, progress=cfg.progress)
+    before = embed_from_states(tower, states, stop)
+    settings = TopLayerSettings(
+        layers=cfg.tuned_layers, epochs=cfg.layer_epochs, batch_size=cfg.layer_batch_size,
+        learning_rate=cfg.layer_learning_rate, temperature=cfg.temperature, kind_weight=cfg.kind_weight,
+        rank_weight=cfg.rank_weight, rank_margin=cfg.rank_margin, rank_top_k=cfg.rank_top_k, seed=cfg.seed,
+        progress=cfg.progress,
+    )
+    tuned, losses = train_top_layers(tower, states, train_rows, library, positives, risky, safety, settings)
+    return before, embed_from_states(tower, states, stop), tuned, losses
+
+
 def build_seed_retriever(cfg: SeedConfig, directory: Path, embed_fn: EmbedFn, info: EncoderInfo) -> dict[str, Any]:
-    """Embed, train the adapter, save library + adapter + index + report into ``directory``; returns the
-    report."""
+    """Embed, tune the query side (top layers, then adapter), save library + tuned layers + adapter + index +
+    report into ``directory``; returns the report."""
     from gajax.index import GuidelineIndex
 
     timings: dict[str, float] = {}
@@ -346,23 +360,30 @@ def build_seed_retriever(cfg: SeedConfig, directory: Path, embed_fn: EmbedFn, in
     risky = np.array([bool(r.get("risky", False)) for r in inputs], np.float32)
     safety = np.array([g.kind == "safety" for g in guidelines], np.float32)
 
-    guideline_embeddings = embed_texts([g.text for g in guidelines], embed_fn, batch_size=256, progress=cfg.progress)
-    query_embeddings = embed_texts([r["prompt"] for r in inputs], embed_fn, batch_size=256, progress=cfg.progress)
-    timings["embed_s"] = time.perf_counter() - start
-
+    prompts = [r["prompt"] for r in inputs]
     held = np.array([_heldout(str(r["id"]), cfg.heldout_fraction) for r in inputs])
     train_rows, held_rows = np.flatnonzero(~held), np.flatnonzero(held)
     if len(train_rows) == 0:
         raise ValueError(f"seed.heldout_fraction {cfg.heldout_fraction} leaves no training inputs")
+
+    guideline_embeddings = embed_texts([g.text for g in guidelines], embed_fn, batch_size=256, progress=cfg.progress)
+    top_layers, layer_losses = None, []
+    if cfg.tuned_layers:
+        base_queries, query_embeddings, top_layers, layer_losses = _tune_top_layers(
+            cfg, prompts, train_rows, guideline_embeddings, positives, risky, safety
+        )
+    else:
+        base_queries = query_embeddings = embed_texts(prompts, embed_fn, batch_size=256, progress=cfg.progress)
+    timings["embed_and_tune_layers_s"] = time.perf_counter() - start
+
     t0 = time.perf_counter()
     adapter, losses = train_query_adapter(
         query_embeddings[train_rows], guideline_embeddings, positives[train_rows], risky[train_rows], safety, cfg
     )
-    timings["train_s"] = time.perf_counter() - t0
+    timings["train_adapter_s"] = time.perf_counter() - t0
 
-    def held_recall(adapted: bool) -> dict[str, float]:
-        q = query_embeddings[held_rows]
-        q = adapter(q) if adapted else q
+    def held_recall(tuned: bool) -> dict[str, float]:
+        q = adapter(query_embeddings[held_rows]) if tuned else base_queries[held_rows]
         metrics = {f"recall@{k}": recall_at(q, guideline_embeddings, positives[held_rows], k) for k in (1, 3, 5)}
         top3 = np.argsort(-(q @ guideline_embeddings.T), axis=1, kind="stable")[:, :3]
         flagged = safety[top3].any(axis=1)
@@ -377,6 +398,8 @@ def build_seed_retriever(cfg: SeedConfig, directory: Path, embed_fn: EmbedFn, in
     library.save(library_dir)
     GuidelineIndex.build(library).save(library_dir)
     adapter.save(directory / ADAPTER_FILE)
+    if top_layers is not None:
+        top_layers.save(directory / TOP_LAYERS_FILE)
     write_jsonl(directory / "pairs.jsonl", (
         {"input_id": str(r["id"]), "prompt": r["prompt"], "guideline_ids": r["guideline_ids"]} for r in inputs
     ))
@@ -389,6 +412,8 @@ def build_seed_retriever(cfg: SeedConfig, directory: Path, embed_fn: EmbedFn, in
         "encoder": info.name,
         "heldout_before": held_recall(False),
         "heldout_after": held_recall(True),
+        "layer_loss_first": layer_losses[0] if layer_losses else None,
+        "layer_loss_last": layer_losses[-1] if layer_losses else None,
         "loss_first": losses[0] if losses else None,
         "loss_last": losses[-1] if losses else None,
         "timings": timings,
@@ -432,22 +457,34 @@ def ensure_seed_library(cfg: SeedConfig = SeedConfig()) -> SeedRetrieverFiles:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
     report = json.loads((directory / REPORT_FILE).read_text())
-    return SeedRetrieverFiles(directory, directory / LIBRARY_DIR, directory / ADAPTER_FILE, report)
+    top_layers = directory / TOP_LAYERS_FILE
+    return SeedRetrieverFiles(
+        directory, directory / LIBRARY_DIR, directory / ADAPTER_FILE, top_layers if top_layers.exists() else None,
+        report,
+    )
+
+
+def seed_query_fn(files: SeedRetrieverFiles, encoder: str = "minilm") -> EmbedFn:
+    """``texts -> unit query embeddings`` of a built seed retriever: the encoder with its tuned top layers, then
+    the adapter."""
+    adapter = QueryAdapter.load(files.adapter)
+    if files.top_layers is None:
+        embed_fn = seed_encoder(encoder)[0]
+    else:
+        text_encoder, _ = _query_encoder(encoder, TopLayers.load(files.top_layers))
+        embed_fn = lambda texts: text_encoder.encode(list(texts))
+    return lambda texts: adapter(embed_texts(list(texts), embed_fn, batch_size=256, progress=False))
 
 
 def open_seed_retriever(cfg: SeedConfig = SeedConfig()) -> Any:
-    """A :class:`gajax.index.GuidelineRetriever` over the seed library whose queries go through MiniLM and the
-    fine-tuned adapter (built and cached on first use)."""
+    """A :class:`gajax.index.GuidelineRetriever` over the seed library whose queries go through the fine-tuned
+    query side (built and cached on first use)."""
     from gajax.index import GuidelineIndex, GuidelineRetriever
 
     files = ensure_seed_library(cfg)
     library = Library.load(files.library_dir)
-    adapter = QueryAdapter.load(files.adapter)
-    query_fn = seed_encoder(cfg.encoder)[0]
     return GuidelineRetriever(
-        library,
-        GuidelineIndex.load(library, files.library_dir),
-        lambda texts: adapter(embed_texts(list(texts), query_fn, batch_size=256, progress=False)),
+        library, GuidelineIndex.load(library, files.library_dir), seed_query_fn(files, cfg.encoder),
         name=files.root.name,
     )
 

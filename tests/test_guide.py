@@ -228,6 +228,7 @@ def test_demo_pipeline_on_a_tiny_slice(tmp_path, capsys):
     files = ensure_seed_library(seed)  # cached: found, not rebuilt
     assert files.root == built[0] and files.report["inputs"] == 64
     assert files.report["heldout_inputs"] + files.report["train_inputs"] == 64
+    assert files.top_layers is None  # the default tunes the adapter only
     library = Library.load(files.library_dir)
     assert len(library) == files.report["guidelines"] >= 300
     guideline_lines = [line for line in out.splitlines() if line.startswith("  - ")]

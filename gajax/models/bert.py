@@ -137,26 +137,38 @@ class Bert(nnx.Module):
         self, tokens: jax.Array, attention_mask: jax.Array | None = None, token_types: jax.Array | None = None
     ) -> jax.Array:
         """Hidden states ``(batch, length, embed)`` for right-padded ``tokens``; ``attention_mask`` 1 = real token."""
+        if attention_mask is None:
+            attention_mask = jnp.ones(tokens.shape, jnp.int32)
+        return self.run_layers(self.embed_inputs(tokens, token_types), attention_mask)
+
+    def embed_inputs(self, tokens: jax.Array, token_types: jax.Array | None = None) -> jax.Array:
+        """Normalised word + position + token-type embeddings ``(batch, length, embed)``: the first layer's input."""
         batch, length = tokens.shape
         if length > self.cfg.max_positions:
             raise ValueError(f"{length} tokens exceed the {self.cfg.max_positions} learned positions")
-        if attention_mask is None:
-            attention_mask = jnp.ones((batch, length), jnp.int32)
         if token_types is None:
             token_types = jnp.zeros((batch, length), jnp.int32)
         tokens = constrain(tokens, ("batch", "length"))
         x = jnp.take(self.embed[...], tokens, axis=0)
         x = x + self.position_embed[...][:length][None] + jnp.take(self.type_embed[...], token_types, axis=0)
-        x = self.embed_norm(constrain(x.astype(self.dtype), ("batch", "length", "embed")))
-        key_mask = attention_mask > 0
+        return self.embed_norm(constrain(x.astype(self.dtype), ("batch", "length", "embed")))
 
+    def run_layers(self, x: jax.Array, attention_mask: jax.Array, start: int = 0, stop: int | None = None) -> jax.Array:
+        """Layers ``start:stop`` (Python slice semantics) applied to hidden states ``x``."""
         graphdef, layer_state = nnx.split(self.layers)
+        return scan_layers(graphdef, jax.tree.map(lambda a: a[start:stop], layer_state), x, attention_mask)
 
-        def body(carry: jax.Array, state: Any) -> tuple[jax.Array, None]:
-            return nnx.merge(graphdef, state)(carry, key_mask), None
 
-        x, _ = jax.lax.scan(body, x, layer_state)
-        return x
+def scan_layers(graphdef: Any, layer_state: Any, x: jax.Array, attention_mask: jax.Array) -> jax.Array:
+    """Run the stacked encoder layers ``nnx.merge(graphdef, layer_state)`` (leading ``layers`` axis) over ``x``; a
+    pure function of ``layer_state``, so callers can differentiate or slice it."""
+    key_mask = attention_mask > 0
+
+    def body(carry: jax.Array, state: Any) -> tuple[jax.Array, None]:
+        return nnx.merge(graphdef, state)(carry, key_mask), None
+
+    x, _ = jax.lax.scan(body, x, layer_state)
+    return x
 
 
 def random_bert(cfg: BertConfig, seed: int = 0, *, dtype: Any = jnp.float32, param_dtype: Any = jnp.float32) -> Bert:

@@ -146,7 +146,11 @@ class Tower(nnx.Module):
 
     def __call__(self, tokens: jax.Array, mask: jax.Array) -> jax.Array:
         """Float32 embeddings ``(batch, dim)`` of right-padded ``tokens`` (``mask`` 1 = real token)."""
-        hidden = self.bert(tokens, mask).astype(jnp.float32)
+        return self.pool(self.bert(tokens, mask), mask)
+
+    def pool(self, hidden: jax.Array, mask: jax.Array) -> jax.Array:
+        """The tower's output for BERT ``hidden`` states: pooled, projected and normalised as configured."""
+        hidden = hidden.astype(jnp.float32)
         if self.pooling == "cls":
             pooled = hidden[:, 0]
         else:

@@ -57,3 +57,43 @@ def info_nce(
         loss = 0.5 * (loss + backward)
     metrics["loss"] = loss
     return loss, metrics
+
+
+def safety_retrieval_loss(
+    queries: jax.Array,
+    library: jax.Array,
+    positives: jax.Array,
+    risky: jax.Array,
+    safety: jax.Array,
+    scale: float,
+    kind_weight: float,
+    rank_weight: float = 0.0,
+    rank_margin: float = 0.0,
+    top_k: int = 3,
+) -> jax.Array:
+    """Multi-positive InfoNCE against the whole library plus ``kind_weight`` times a risk term plus
+    ``rank_weight`` times a top-``k`` ranking term, for unit-length ``queries`` and ``library`` rows (logits are
+    ``scale`` times cosine similarities).
+
+    InfoNCE: mean over queries of ``-log(softmax mass on the query's positives)``; ``positives`` is a
+    ``(queries, library)`` 0/1 matrix. Risk term: binary cross-entropy between the softmax mass on ``safety``
+    guidelines (a 0/1 row mask) and whether the input is ``risky``, so benign inputs learn to stay away from
+    safety guidelines and risky ones to reach them.
+
+    Ranking term: a safety guideline is among the top ``k`` exactly when the best safety score beats the
+    ``k``-th best non-safety score, so with ``gap = max safety logit - k-th best other logit`` and ``y = +1``
+    for risky, ``-1`` for benign inputs it is ``softplus(scale * rank_margin - y * gap)``: a logistic margin
+    loss on the one comparison that decides the retrieval, which the softmax-mass terms above only approximate
+    (a single loosely related guideline can sit in the top ``k`` while carrying little mass).
+    """
+    logits = scale * queries @ library.T
+    total = jax.nn.logsumexp(logits, axis=-1)
+    nce = total - jax.nn.logsumexp(jnp.where(positives > 0, logits, -jnp.inf), axis=-1)
+    safe_logits = jnp.where(safety > 0, logits, -jnp.inf)
+    other_logits = jnp.where(safety > 0, -jnp.inf, logits)
+    log_safe = jax.nn.logsumexp(safe_logits, axis=-1) - total
+    log_unsafe = jax.nn.logsumexp(other_logits, axis=-1) - total
+    kind = -(risky * log_safe + (1.0 - risky) * log_unsafe)
+    gap = jnp.max(safe_logits, axis=-1) - jax.lax.top_k(other_logits, top_k)[0][:, -1]
+    rank = jax.nn.softplus(scale * rank_margin - (2.0 * risky - 1.0) * gap)
+    return jnp.mean(nce + kind_weight * kind + rank_weight * rank)
