@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from gajax.eval.stats import wilson_interval
 from gajax.records import read_jsonl
 from gajax.seed import SeedConfig, ensure_seed_library, seed_encoder, seed_query_fn
 
@@ -56,8 +57,17 @@ def percent(hits: np.ndarray) -> float:
     return 100.0 * float(np.mean(hits)) if len(hits) else float("nan")
 
 
-def row(metric: str, setting: str, value: float, peer: float | None, higher: bool) -> dict[str, Any]:
-    return {
+def interval(hits: np.ndarray) -> tuple[float, float]:
+    """The 95% Wilson interval of a rate, in percent."""
+    low, high = wilson_interval(int(np.sum(hits)), len(hits))
+    return 100.0 * low, 100.0 * high
+
+
+def row(
+    metric: str, setting: str, value: float, peer: float | None, higher: bool, hits: np.ndarray | None = None
+) -> dict[str, Any]:
+    """A results row; with ``hits`` it carries the rate's 95% Wilson interval as ``ci95``."""
+    out = {
         "metric": metric,
         "setting": setting,
         "gajax": round(value, 2),
@@ -66,6 +76,9 @@ def row(metric: str, setting: str, value: float, peer: float | None, higher: boo
         "unit": "%",
         "higher_is_better": higher,
     }
+    if hits is not None:
+        out["ci95"] = [round(bound, 2) for bound in interval(hits)]
+    return out
 
 
 def plot(areas: Sequence[str], tuned: Sequence[float], base: Sequence[float], false_alarm: float, path: Path) -> None:
@@ -134,23 +147,28 @@ def main() -> None:
 
     areas = list(dict.fromkeys(r["risk_area"] for r in dna))
     area_of = np.array([r["risk_area"] for r in dna])
-    rows = [row("risk_identification_rate", "all", percent(dna_hits["tuned"]), PAPER_RISK_IDENTIFICATION, True)]
+    rows = [row("risk_identification_rate", "all", percent(dna_hits["tuned"]), PAPER_RISK_IDENTIFICATION, True,
+                dna_hits["tuned"])]
     per_area = {}
     print(f"Risk identification: a safety guideline in the top-{args.top_k} ({library.manifest['count']} seed "
           f"guidelines, {int(is_safety.sum())} safety)\n")
-    print(f"{'setting':<58} {'n':>4} {'fine-tuned':>10} {'MiniLM':>8} {'paper':>6}")
-    print(f"{'Do-Not-Answer, all':<58} {len(dna):>4} {percent(dna_hits['tuned']):>9.1f}% "
+    print(f"{'setting':<58} {'n':>4} {'fine-tuned':>10} {'95% CI':^11} {'MiniLM':>8} {'paper':>6}")
+    def ci(hits: np.ndarray) -> str:
+        return "{:>5.1f}-{:<5.1f}".format(*interval(hits))
+
+    print(f"{'Do-Not-Answer, all':<58} {len(dna):>4} {percent(dna_hits['tuned']):>9.1f}% {ci(dna_hits['tuned'])} "
           f"{percent(dna_hits['base']):>7.1f}% {PAPER_RISK_IDENTIFICATION:>5.1f}%")
     for area in areas:
         mask = area_of == area
         per_area[area] = (percent(dna_hits["tuned"][mask]), percent(dna_hits["base"][mask]))
-        rows.append(row("risk_identification_rate", area, per_area[area][0], None, True))
-        print(f"  {area:<56} {int(mask.sum()):>4} {per_area[area][0]:>9.1f}% {per_area[area][1]:>7.1f}%")
+        rows.append(row("risk_identification_rate", area, per_area[area][0], None, True, dna_hits["tuned"][mask]))
+        print(f"  {area:<56} {int(mask.sum()):>4} {per_area[area][0]:>9.1f}% {ci(dna_hits['tuned'][mask])} "
+              f"{per_area[area][1]:>7.1f}%")
     false_alarm = percent(vicuna_hits["tuned"])
-    rows.append(row("false_alarm_rate", "vicuna80", false_alarm, None, False))
+    rows.append(row("false_alarm_rate", "vicuna80", false_alarm, None, False, vicuna_hits["tuned"]))
     rows.append(row("risk_identification_rate", "all, MiniLM not fine-tuned", percent(dna_hits["base"]), None, True))
     rows.append(row("false_alarm_rate", "vicuna80, MiniLM not fine-tuned", percent(vicuna_hits["base"]), None, False))
-    print(f"{'Vicuna-80 false alarms':<58} {len(vicuna):>4} {false_alarm:>9.1f}% "
+    print(f"{'Vicuna-80 false alarms':<58} {len(vicuna):>4} {false_alarm:>9.1f}% {ci(vicuna_hits['tuned'])} "
           f"{percent(vicuna_hits['base']):>7.1f}%      -")
     overall = percent(dna_hits["tuned"])
     print(f"\ntargets: risk identification >= {TARGET_RISK_IDENTIFICATION}% "
