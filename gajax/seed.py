@@ -496,6 +496,8 @@ def run_build_seed(cfg: SeedConfig) -> int:
     print(f"seed retriever in {files.root}")
     print(f"  {report['guidelines']} guidelines, {report['inputs']} inputs "
           f"({report['train_inputs']} train / {report['heldout_inputs']} held out)")
+    query_side = "adapter" if files.top_layers is None else f"top {report['config']['tuned_layers']} layers + adapter"
+    print(f"  query side fine-tuned: {query_side}")
     for name in ("heldout_before", "heldout_after"):
         print(f"  {name}: " + ", ".join(f"{k} {v:.3f}" for k, v in report[name].items()))
     return 0
