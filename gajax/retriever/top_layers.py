@@ -100,7 +100,8 @@ def lower_layer_states(
     encoder: TextEncoder, bert: Bert, texts: Sequence[str], stop: int, progress: bool = False
 ) -> list[np.ndarray]:
     """Per text, the ``(tokens, embed)`` hidden states after ``bert``'s first ``stop`` layers (``encoder``
-    tokenises and batches)."""
+    tokenises and batches). Held in host memory as float32: 1.5 KB a token for MiniLM, about 220 MB for the
+    7,571 seed inputs."""
     graphdef, state = nnx.split(bert)
     token_lists = encoder.tokenize(texts)
     out: list[np.ndarray] = [np.empty(0)] * len(token_lists)
