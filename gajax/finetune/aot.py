@@ -16,7 +16,6 @@ from flax import nnx
 from jax.sharding import NamedSharding, PartitionSpec
 
 from gajax.config import ConfigError, load_config
-from gajax.decoder import jnp_dtype
 from gajax.finetune.step import (
     batch_shardings,
     build_optimizer,
@@ -75,19 +74,8 @@ def compile_train_step(
     if not run.model.arch:
         raise ValueError("the recipe must name model.arch (e.g. llama2_13b) to compile without weights")
     arch = load_arch(run.model.arch)
-    dtype, param_dtype = jnp_dtype(run.model.dtype), jnp_dtype(run.model.param_dtype)
     t = run.train
-    abstract_model = nnx.eval_shape(
-        lambda: Llama(
-            arch,
-            dtype=dtype,
-            param_dtype=param_dtype,
-            remat=run.model.remat,
-            attention=run.model.attention,
-            scan_unroll=run.model.scan_unroll,
-            rngs=nnx.Rngs(0),
-        )
-    )
+    abstract_model = nnx.eval_shape(lambda: Llama(arch, **run.model.llama_options(), rngs=nnx.Rngs(0)))
     graphdef, abstract_params = nnx.split(abstract_model)
     tx = build_optimizer(run.optimizer, total_steps=1000)
     state_shardings = train_state_shardings(tx, abstract_params, mesh)

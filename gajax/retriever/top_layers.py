@@ -2,7 +2,8 @@
 
 With ``k`` tuned layers of an ``L``-layer encoder, the first ``L - k`` layers stay frozen, so their output for
 each training input is computed once (:func:`lower_layer_states`) and every step runs only the top ``k`` layers,
-the tower's pooling and :func:`gajax.retriever.loss.safety_retrieval_loss` against fixed guideline embeddings.
+the tower's pooling and a loss against fixed guideline embeddings (the seed retriever's:
+:func:`gajax.retriever.loss.safety_retrieval_loss`).
 That makes fine-tuning the query side of all-MiniLM-L6-v2 on a few thousand short inputs a matter of minutes on
 a 2-core CPU, where training both towers end to end (``gajax train-retriever``) takes hours. The guideline side
 is untouched, so a library embedded with the base encoder stays valid.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,27 +28,20 @@ from tqdm.auto import tqdm
 
 from gajax.models.bert import Bert, scan_layers
 from gajax.retriever.encoder import TextEncoder, Tower
-from gajax.retriever.loss import safety_retrieval_loss
+
+LENGTH_STEP = 16  # cached states are padded to a multiple of this many tokens (one compiled shape per multiple)
 
 
 @dataclasses.dataclass(frozen=True)
 class TopLayerSettings:
     """``layers``: how many top layers to tune; ``epochs`` over the training inputs in batches of
-    ``batch_size`` (inputs of similar length batched together, padded to a multiple of ``length_step``);
-    AdamW with ``learning_rate`` (linear warm-up over the first tenth, cosine decay) and ``weight_decay``.
-    The loss settings are those of :func:`gajax.retriever.loss.safety_retrieval_loss`."""
+    ``batch_size`` (inputs of similar length batched together); Adam with ``learning_rate`` (linear warm-up over
+    the first tenth, cosine decay); ``seed`` of the batch order."""
 
     layers: int = 3
     epochs: float = 6.0
     batch_size: int = 128
     learning_rate: float = 2e-4
-    weight_decay: float = 0.0
-    length_step: int = 16
-    temperature: float = 0.06
-    kind_weight: float = 10.0
-    rank_weight: float = 1.0
-    rank_margin: float = 0.05
-    rank_top_k: int = 3
     seed: int = 0
     progress: bool = True
 
@@ -150,7 +144,7 @@ def embed_from_states(tower: Tower, states: Sequence[np.ndarray], stop: int, bat
     out = None
     for start in range(0, len(order), batch_size):
         rows = order[start : start + batch_size]
-        hidden, mask = _padded(states, rows, -(-len(states[rows[-1]]) // 16) * 16)
+        hidden, mask = _padded(states, rows, -(-len(states[rows[-1]]) // LENGTH_STEP) * LENGTH_STEP)
         emb = np.asarray(run(top, hidden, mask))
         if out is None:
             out = np.empty((len(states), emb.shape[1]), np.float32)
@@ -163,15 +157,14 @@ def train_top_layers(
     tower: Tower,
     states: Sequence[np.ndarray],
     rows: np.ndarray,
-    library: np.ndarray,
-    positives: np.ndarray,
-    risky: np.ndarray,
-    safety: np.ndarray,
+    row_targets: Sequence[np.ndarray],
+    loss_fn: Callable[..., jax.Array],
     settings: TopLayerSettings,
 ) -> tuple[TopLayers, list[float]]:
     """Tune ``tower``'s last ``settings.layers`` layers on the inputs at ``rows`` (``states`` from
-    :func:`lower_layer_states` with ``stop = num_layers - layers``); writes the result into ``tower`` and
-    returns it with the loss per step."""
+    :func:`lower_layer_states` with ``stop = num_layers - layers``) to minimise ``loss_fn(queries, *targets)``,
+    where ``queries`` are the tower's embeddings of a batch and ``targets`` the batch's rows of each array in
+    ``row_targets`` (one row per input); writes the result into ``tower`` and returns it with the loss per step."""
     bert = tower.bert
     _check_count(bert, settings.layers)
     stop = bert.cfg.num_layers - settings.layers
@@ -180,23 +173,19 @@ def train_top_layers(
     lengths = np.array([len(s) for s in states])
     rng = np.random.default_rng(settings.seed)
     batch_size = min(settings.batch_size, len(rows))
-    epoch_batches = len(length_batches(lengths, rows, batch_size, settings.length_step, rng))
+    epoch_batches = len(length_batches(lengths, rows, batch_size, LENGTH_STEP, rng))
     steps = max(1, round(settings.epochs * epoch_batches))
     schedule = optax.warmup_cosine_decay_schedule(0.0, settings.learning_rate, max(1, steps // 10), max(steps, 2))
-    tx = optax.adamw(schedule, weight_decay=settings.weight_decay)
+    tx = optax.adam(schedule)
     opt_state = tx.init(top)
-    library_j, safety_j = jnp.asarray(library), jnp.asarray(safety, jnp.float32)
-    loss_settings = dict(scale=1.0 / settings.temperature, kind_weight=settings.kind_weight,
-                         rank_weight=settings.rank_weight, rank_margin=settings.rank_margin, top_k=settings.rank_top_k)
 
     @functools.partial(jax.jit, donate_argnums=(0, 1))
-    def step(top: Any, opt_state: Any, hidden: jax.Array, mask: jax.Array, pos: jax.Array,
-             risk: jax.Array) -> tuple[Any, Any, jax.Array]:
-        def loss_fn(top: Any) -> jax.Array:
-            queries = _top_embed(graphdef, top, tower, hidden, mask)
-            return safety_retrieval_loss(queries, library_j, pos, risk, safety_j, **loss_settings)
+    def step(top: Any, opt_state: Any, hidden: jax.Array, mask: jax.Array,
+             targets: tuple[jax.Array, ...]) -> tuple[Any, Any, jax.Array]:
+        def batch_loss(top: Any) -> jax.Array:
+            return loss_fn(_top_embed(graphdef, top, tower, hidden, mask), *targets)
 
-        loss, grads = jax.value_and_grad(loss_fn)(top)
+        loss, grads = jax.value_and_grad(batch_loss)(top)
         updates, opt_state = tx.update(grads, opt_state, top)
         return optax.apply_updates(top, updates), opt_state, loss
 
@@ -205,10 +194,10 @@ def train_top_layers(
     for _ in tqdm(range(steps), desc=f"fine-tune top {settings.layers} layers", unit="step",
                   disable=not settings.progress):
         if not pending:
-            pending = length_batches(lengths, rows, batch_size, settings.length_step, rng)
+            pending = length_batches(lengths, rows, batch_size, LENGTH_STEP, rng)
         batch, length = pending.pop()
         hidden, mask = _padded(states, batch, length)
-        top, opt_state, loss = step(top, opt_state, hidden, mask, positives[batch], risky[batch])
+        top, opt_state, loss = step(top, opt_state, hidden, mask, tuple(t[batch] for t in row_targets))
         losses.append(float(loss))
     flat = traverse_util.flatten_dict(nnx.to_pure_dict(top), sep="/")
     tuned = TopLayers(settings.layers, {k: np.asarray(v) for k, v in flat.items()})

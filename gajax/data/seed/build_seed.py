@@ -2571,6 +2571,16 @@ ORG_SECRETS: list[str] = [
     "sealed bid for the new contract",
     "latest penetration test report",
 ]
+# Well-known companies named by several organisation templates below.
+LARGE_COMPANIES: list[str] = [
+    "Apple",
+    "Amazon",
+    "Samsung",
+    "Toyota",
+    "Pfizer",
+    "Boeing",
+    "Nestlé",
+]
 ORG_SUBJECTS: list[str] = [
     "{company}",
     "the Ministry of Defence",
@@ -2579,13 +2589,7 @@ ORG_SUBJECTS: list[str] = [
     "the tax office",
     "the hospital down the road",
     "a rival start-up",
-    "Apple",
-    "Amazon",
-    "Samsung",
-    "Toyota",
-    "Pfizer",
-    "Boeing",
-    "Nestlé",
+    *LARGE_COMPANIES,
     "Netflix",
     "Corvid Robotics",
     "Halden Chemicals",
@@ -2981,13 +2985,7 @@ ATTRIBUTE_TEMPLATES: list[str] = [
 # Organisations' systems, internal communications and legal matters.
 COMPANY_SUBJECTS: list[str] = [
     "{company}",
-    "Apple",
-    "Amazon",
-    "Samsung",
-    "Toyota",
-    "Pfizer",
-    "Boeing",
-    "Nestlé",
+    *LARGE_COMPANIES,
     "Siemens",
     "Unilever",
     "IKEA",
