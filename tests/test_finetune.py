@@ -15,7 +15,7 @@ from flax import nnx
 from gajax.config import load_config, resolve_config_path
 from gajax.decoder import load_tokenizer
 from gajax.finetune.data import encode_sft_records, pack
-from gajax.finetune.losses import dpo_loss
+from gajax.finetune.losses import PREFERENCE_LOSSES, dpo_loss
 from gajax.finetune.step import (
     OptimizerConfig,
     batch_shardings,
@@ -115,18 +115,42 @@ def test_packing_keeps_segments_apart(tokenizer):
             np.testing.assert_array_equal(rows["targets"][r, where[:-1]], rows["inputs"][r, where[1:]])
 
 
-def test_dpo_loss_matches_numpy():
+def _log_sigmoid(x: np.ndarray) -> np.ndarray:
+    return -np.logaddexp(0.0, -x)
+
+
+def _numpy_preference_losses(pc, pr, rc, rr, beta, eps):
+    """Each DPO-family loss written from its paper's formula (TRL's names), per pair."""
+    chosen, rejected = beta * (pc - rc), beta * (pr - rr)
+    h = chosen - rejected
+    return {
+        "sigmoid": -(1 - eps) * _log_sigmoid(h) - eps * _log_sigmoid(-h),
+        "hinge": np.maximum(0.0, 1 - h),
+        "ipo": ((pc - rc) - (pr - rr) - 1 / (2 * beta)) ** 2,
+        "robust": ((1 - eps) * -_log_sigmoid(h) - eps * -_log_sigmoid(-h)) / (1 - 2 * eps),
+        "nca_pair": -_log_sigmoid(chosen) - 0.5 * _log_sigmoid(-chosen) - 0.5 * _log_sigmoid(-rejected),
+    }
+
+
+@pytest.mark.parametrize("loss_type", PREFERENCE_LOSSES)
+def test_preference_losses_match_numpy(loss_type):
     rng = np.random.default_rng(0)
     pc, pr, rc, rr = (rng.normal(size=16).astype(np.float32) * 5 for _ in range(4))
     beta, eps = 0.3, 0.1
-    loss, metrics = dpo_loss(*(jnp.asarray(x) for x in (pc, pr, rc, rr)), beta=beta, label_smoothing=eps)
-    z = beta * ((pc - rc) - (pr - rr))
-    log_sig = lambda x: -np.logaddexp(0.0, -x)
-    expected = np.mean(-(1 - eps) * log_sig(z) - eps * log_sig(-z))
+    loss, metrics = dpo_loss(*(jnp.asarray(x) for x in (pc, pr, rc, rr)), beta=beta, label_smoothing=eps,
+                             loss_type=loss_type)
+    expected = np.mean(_numpy_preference_losses(pc, pr, rc, rr, beta, eps)[loss_type])
     np.testing.assert_allclose(float(loss), expected, rtol=1e-5)
-    np.testing.assert_allclose(float(metrics["rewards/margin"]), np.mean(z), rtol=1e-5)
+    z = beta * ((pc - rc) - (pr - rr))
+    np.testing.assert_allclose(float(metrics["rewards/margin"]), np.mean(z), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(float(metrics["rewards/accuracy"]), np.mean(z > 0), rtol=1e-6)
     np.testing.assert_allclose(float(metrics["rewards/chosen"]), beta * np.mean(pc - rc), rtol=1e-5)
+
+
+def test_unknown_preference_loss_is_refused():
+    x = jnp.zeros(2)
+    with pytest.raises(ValueError, match="nca_pair"):
+        dpo_loss(x, x, x, x, loss_type="kto")
 
 
 def test_train_step_on_8_devices_equals_1_device():
@@ -216,14 +240,17 @@ def test_sft_overfits_and_exports_to_transformers(tmp_path, tiny_arch, tokenizer
     np.testing.assert_allclose(np.asarray(ours(jnp.asarray([ids]))[0]), theirs, atol=1e-4)
 
 
-def test_dpo_margin_grows(tmp_path, tiny_arch):
+@pytest.mark.parametrize("loss_type", ["sigmoid", "ipo", "nca_pair"])
+def test_dpo_margin_grows(tmp_path, tiny_arch, loss_type):
     cfg = _config(tmp_path, tiny_arch, "dpo", "train.epochs=6", "optimizer.learning_rate=5e-3",
                   "data.chosen_field=response", "data.rejected_field=unguided_response", "train.export_hf=false",
-                  "train.checkpoint_every=1000")
+                  "train.checkpoint_every=1000", f"dpo.loss_type={loss_type}")
     metrics = run_finetune(cfg, "dpo")
     rows = [json.loads(line) for line in (tmp_path / "dpo" / "metrics.jsonl").read_text().splitlines()]
     assert rows[0]["rewards/margin"] == pytest.approx(0.0, abs=1e-3)  # policy == reference at the first step
-    assert metrics["rewards/margin"] > 1.0 and metrics["rewards/accuracy"] == 1.0
+    # IPO averages log-probs over tokens, so its margins are per-token and smaller than the summed ones.
+    assert metrics["rewards/margin"] > (0.1 if loss_type == "ipo" else 1.0)
+    assert metrics["rewards/accuracy"] == 1.0
     assert rows[-1]["loss"] < rows[0]["loss"]
 
 

@@ -102,7 +102,7 @@ def compile_train_step(
     step = (
         make_sft_step(graphdef, tx)
         if mode == "sft"
-        else make_dpo_step(graphdef, tx, run.dpo.beta, run.dpo.label_smoothing)
+        else make_dpo_step(graphdef, tx, run.dpo.beta, run.dpo.label_smoothing, run.dpo.loss_type)
     )
     replicated = NamedSharding(mesh, PartitionSpec())
     jitted = jax.jit(

@@ -18,7 +18,7 @@ import optax
 from flax import nnx
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from gajax.finetune.losses import dpo_loss, sequence_log_probs, token_log_probs
+from gajax.finetune.losses import PreferenceLoss, dpo_loss, sequence_log_probs, token_log_probs
 from gajax.sharding import logical_to_spec, state_shardings
 
 Batch = dict[str, jax.Array]
@@ -145,10 +145,15 @@ def make_sequence_logp(graphdef: nnx.GraphDef) -> Callable[[nnx.State, Batch], j
 
 
 def make_dpo_step(
-    graphdef: nnx.GraphDef, tx: optax.GradientTransformation, beta: float, label_smoothing: float
+    graphdef: nnx.GraphDef,
+    tx: optax.GradientTransformation,
+    beta: float,
+    label_smoothing: float,
+    loss_type: PreferenceLoss = "sigmoid",
 ) -> Callable[..., Any]:
     """``step(state, batch) -> (state, metrics)``; each micro-batch holds chosen rows then rejected rows (one
-    forward pass) and their precomputed reference log-probs in ``batch["reference_logps"]``."""
+    forward pass) and their precomputed reference log-probs (sums) in ``batch["reference_logps"]``. For ``ipo``
+    the policy and reference log-probs are averaged over each completion's tokens, as TRL does."""
 
     def step(state: TrainState, batch: Batch) -> tuple[TrainState, dict[str, jax.Array]]:
         accum = batch["inputs"].shape[0]
@@ -156,9 +161,14 @@ def make_dpo_step(
         def micro(grads_sum: Any, mb: Batch) -> tuple[Any, dict[str, jax.Array]]:
             def loss_fn(params: nnx.State) -> tuple[jax.Array, dict[str, jax.Array]]:
                 logps = sequence_log_probs(_forward(graphdef, params, mb), mb["targets"], mb["loss_mask"])
-                half = logps.shape[0] // 2
                 ref = mb["reference_logps"]
-                return dpo_loss(logps[:half], logps[half:], ref[:half], ref[half:], beta, label_smoothing)
+                if loss_type == "ipo":
+                    tokens = jnp.maximum(mb["loss_mask"].sum(axis=-1), 1).astype(jnp.float32)
+                    logps, ref = logps / tokens, ref / tokens
+                half = logps.shape[0] // 2
+                return dpo_loss(
+                    logps[:half], logps[half:], ref[:half], ref[half:], beta, label_smoothing, loss_type
+                )
 
             (_, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(state["params"])
             return jax.tree.map(jnp.add, grads_sum, grads), metrics

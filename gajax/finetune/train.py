@@ -38,6 +38,7 @@ from gajax.finetune.data import (
     pack,
     pack_rows,
 )
+from gajax.finetune.losses import PreferenceLoss
 from gajax.finetune.step import (
     OptimizerConfig,
     batch_shardings,
@@ -101,12 +102,18 @@ class DataConfig:
 
 @dataclasses.dataclass(frozen=True)
 class DPOSettings:
-    """TRL's DPO vocabulary."""
+    """TRL's DPO vocabulary; ``loss_type`` picks a loss of :func:`gajax.finetune.losses.dpo_loss`."""
 
     beta: float = 0.1
-    loss_type: Literal["sigmoid"] = "sigmoid"
+    loss_type: PreferenceLoss = "sigmoid"
     label_smoothing: float = 0.0
     precompute_ref_log_probs: bool = True
+
+    def __post_init__(self) -> None:
+        if self.beta <= 0:
+            raise ValueError(f"dpo.beta must be positive, got {self.beta}")
+        if not 0.0 <= self.label_smoothing < 0.5:
+            raise ValueError(f"dpo.label_smoothing must be in [0, 0.5), got {self.label_smoothing}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -296,7 +303,7 @@ def run_finetune(cfg: FinetuneConfig, mode: Literal["sft", "dpo"]) -> dict[str, 
     step_fn = jit_step(
         make_sft_step(graphdef, tx)
         if mode == "sft"
-        else make_dpo_step(graphdef, tx, cfg.dpo.beta, cfg.dpo.label_smoothing),
+        else make_dpo_step(graphdef, tx, cfg.dpo.beta, cfg.dpo.label_smoothing, cfg.dpo.loss_type),
         state_shardings,
         shardings,
         mesh,
