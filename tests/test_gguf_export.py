@@ -155,6 +155,23 @@ def test_tokenizer_and_chat_template_travel(source, tmp_path):
     assert ours.stop_ids == frozenset({ref.convert_tokens_to_ids("<|eot_id|>")})
 
 
+def test_transformers_gguf_reader_agrees(tmp_path):
+    """transformers' own GGUF loader (which undoes llama.cpp's q/k order itself) reads the export to the same
+    logits and token ids (plain RoPE: it does not read llama.cpp's rope_freqs)."""
+    directory = tmp_path / "src"
+    make_checkpoint(directory, tie=False, rope_scaling=None)
+    run_convert(ConvertConfig(weights=str(directory), output=str(tmp_path / "model.gguf"), format="gguf"))
+    ours, tokenizer = load_decoder(DecoderConfig(weights=str(directory)))
+    ref = transformers.AutoModelForCausalLM.from_pretrained(tmp_path, gguf_file="model.gguf", dtype=torch.float32)
+    ref_tokenizer = transformers.AutoTokenizer.from_pretrained(tmp_path, gguf_file="model.gguf")
+    tokens = tokens_for(tokenizer)
+    with torch.no_grad():
+        want = ref.eval()(torch.tensor(tokens)).logits.numpy()
+    np.testing.assert_allclose(np.asarray(ours(jnp.asarray(tokens))[0]), want, atol=TOL, rtol=0)
+    for text in TEXTS:
+        assert ref_tokenizer.encode(text, add_special_tokens=False) == tokenizer.encode(text), text
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Bad input
 
