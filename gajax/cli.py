@@ -143,9 +143,9 @@ COMMANDS: dict[str, Command] = {
         "gajax.convert.cli:ConvertConfig",
         "gajax.convert.cli:run_convert",
         None,
-        "convert decoder weights (GGUF or HF safetensors) to HF safetensors",
+        "convert decoder weights (GGUF, HF safetensors, training runs) to HF safetensors or GGUF",
         "Load weights with gajax's importers and export them as an HF LLaMA directory (config.json + safetensors) "
-        "that transformers loads.",
+        "that transformers loads, or with format=gguf as one GGUF file (F32/F16/BF16) for llama.cpp and Ollama.",
     ),
     "train-retriever": Command(
         "gajax.retriever.train:TrainRetrieverConfig",

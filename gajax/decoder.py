@@ -13,6 +13,7 @@ from flax import nnx
 from jax.sharding import Mesh
 
 from gajax.checkpoint import CheckpointManager, abstract_target
+from gajax.config import from_dict
 from gajax.convert.gguf import GGUFFile, config_from_gguf, load_gguf_llama
 from gajax.convert.hf_llama import CheckpointError, download_hf, load_hf_llama, read_hf_config
 from gajax.models.llama import Llama, LlamaConfig, load_arch
@@ -201,7 +202,7 @@ def load_decoder(cfg: DecoderConfig, mesh: Mesh | None = None) -> tuple[Llama, T
                 orbax_meta = manager.metadata()
             if "arch" not in orbax_meta or orbax_meta.get("layout") != "gajax-scanned":
                 raise CheckpointError(f"{source}: not a gajax sft/dpo checkpoint (no decoder arch in its metadata)")
-            found = LlamaConfig(**orbax_meta["arch"])
+            found = from_dict(LlamaConfig, orbax_meta["arch"])
         else:
             directory = download_hf(str(location)) if kind == "hub" else Path(location)
             found, source = read_hf_config(directory)[0], str(directory)

@@ -34,7 +34,10 @@ _LLAMA3_SPLIT = (
 )
 
 # GGUF token types (llama.cpp's llama_token_type).
-_CONTROL, _USER_DEFINED = 3, 4
+_NORMAL, _CONTROL, _USER_DEFINED, _UNUSED = 1, 3, 4, 5
+# llama.cpp's ``tokenizer.ggml.pre`` names for the byte-level pre-tokenizers gajax writes (see _gguf_pre_name).
+_GGUF_PRE_NAMES = ("gpt2", "smollm", "llama-bpe")
+_LLAMA3_PRE_NAMES = ("llama3", "llama-v3", "llama-bpe", "smaug-bpe", "falcon3", "dbrx")
 
 
 class TokenizerError(ValueError):
@@ -54,7 +57,7 @@ def _byte_level_pre_tokenizer(pre: str, source: str) -> pre_tokenizers.PreTokeni
         return pre_tokenizers.Sequence(
             [pre_tokenizers.Digits(individual_digits=True), pre_tokenizers.ByteLevel(add_prefix_space=False)]
         )
-    if pre in ("llama3", "llama-v3", "llama-bpe", "smaug-bpe", "falcon3", "dbrx"):
+    if pre in _LLAMA3_PRE_NAMES:
         return pre_tokenizers.Sequence(
             [
                 pre_tokenizers.Split(Regex(_LLAMA3_SPLIT), behavior="isolated"),
@@ -63,6 +66,20 @@ def _byte_level_pre_tokenizer(pre: str, source: str) -> pre_tokenizers.PreTokeni
         )
     raise TokenizerError(
         f"{source}: tokenizer.ggml.pre {pre!r} is not supported (known: default, gpt2, smollm, llama3)"
+    )
+
+
+def _gguf_pre_name(pre_tokenizer: Any, source: str) -> str:
+    """llama.cpp's ``tokenizer.ggml.pre`` name of a ``tokenizer.json`` pre-tokenizer (its JSON form)."""
+    for name in _GGUF_PRE_NAMES:
+        probe = tokenizers.Tokenizer(models.BPE())
+        probe.pre_tokenizer = _byte_level_pre_tokenizer(name, source)
+        if json.loads(probe.to_str())["pre_tokenizer"] == pre_tokenizer:
+            return name
+    kind = pre_tokenizer.get("type") if isinstance(pre_tokenizer, Mapping) else pre_tokenizer
+    raise TokenizerError(
+        f"{source}: GGUF cannot express this tokenizer's pre_tokenizer ({kind}); llama.cpp knows the byte-level "
+        "splits of GPT-2, SmolLM and Llama 3"
     )
 
 
@@ -219,8 +236,13 @@ class Tokenizer:
             # Real byte-level tokens are spelled in GPT-2's byte alphabet; respell any stray one that way.
             key = token if set(token) <= spelled else "".join(alphabet[b] for b in token.encode("utf-8"))
             vocab.setdefault(key, index)
-        backend = tokenizers.Tokenizer(models.BPE(vocab=vocab, merges=merges, fuse_unk=False))
-        backend.pre_tokenizer = _byte_level_pre_tokenizer(f.get("tokenizer.ggml.pre", "default"), source)
+        pre = f.get("tokenizer.ggml.pre", "default")
+        # llama.cpp (like Llama 3's tokenizer.json) takes a whole pre-token that is in the vocabulary as is.
+        ignore_merges = pre in _LLAMA3_PRE_NAMES
+        backend = tokenizers.Tokenizer(
+            models.BPE(vocab=vocab, merges=merges, fuse_unk=False, ignore_merges=ignore_merges)
+        )
+        backend.pre_tokenizer = _byte_level_pre_tokenizer(pre, source)
         backend.decoder = decoders.ByteLevel()
         control = [
             t for t, kind in zip(tokens, token_types, strict=True) if kind == _CONTROL and set(t) <= spelled
@@ -272,6 +294,47 @@ class Tokenizer:
         text = json.dumps(config, indent=2, ensure_ascii=False) + "\n"
         (directory / TOKENIZER_CONFIG_FILE).write_text(text)
         return directory
+
+    def write_gguf_metadata(self, writer: Any, vocab_size: int) -> None:
+        """Add this tokenizer's ``tokenizer.*`` metadata to a ``gguf.GGUFWriter`` as llama.cpp reads it (byte-level
+        BPE only), the token list padded to the model's ``vocab_size``; :meth:`from_gguf` reads it back."""
+        state = json.loads(self.backend.to_str())
+        model = state.get("model") or {}
+        if model.get("type") != "BPE":
+            raise TokenizerError(
+                f"{self.source}: GGUF export needs a byte-level BPE tokenizer; model.type is {model.get('type')!r}"
+            )
+        pre = _gguf_pre_name(state.get("pre_tokenizer"), self.source)
+        if self.vocab_size > vocab_size:
+            raise TokenizerError(f"{self.source}: {self.vocab_size} ids do not fit the model's {vocab_size}")
+        by_id = {i: t for t, i in self.backend.get_vocab(with_added_tokens=True).items()}
+        added = {t.content: t.special for t in self.backend.get_added_tokens_decoder().values()}
+        tokens, types = [], []
+        for i in range(vocab_size):
+            token = by_id.get(i)
+            tokens.append(f"[PAD{i}]" if token is None else token)
+            if token is None:
+                types.append(_UNUSED)
+            elif token in added:
+                types.append(_CONTROL if added[token] else _USER_DEFINED)
+            else:
+                types.append(_NORMAL)
+        writer.add_tokenizer_model("gpt2")
+        writer.add_tokenizer_pre(pre)
+        writer.add_token_list(tokens)
+        writer.add_token_types(types)
+        writer.add_token_merges([m if isinstance(m, str) else " ".join(m) for m in model.get("merges", [])])
+        for name, add in (("bos", writer.add_bos_token_id), ("eos", writer.add_eos_token_id),
+                          ("pad", writer.add_pad_token_id), ("unk", writer.add_unk_token_id)):
+            token_id = self.token_id(self.special_tokens.get(f"{name}_token"))
+            if token_id is not None:
+                add(token_id)
+        plain = self.encode("a")
+        framed = self.encode("a", add_special_tokens=True)
+        writer.add_add_bos_token(self.bos_id is not None and framed[:1] == [self.bos_id] != plain[:1])
+        writer.add_add_eos_token(self.eos_id is not None and framed[-1:] == [self.eos_id] != plain[-1:])
+        if self.chat_template:
+            writer.add_chat_template(self.chat_template)
 
     # ----------------------------------------------------------------------------------------------------
     # Coding

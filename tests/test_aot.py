@@ -34,5 +34,8 @@ def test_shipped_recipes_name_their_topology():
         run = load_config(FinetuneConfig, name)
         assert run.tpu.topology == topology and run.model.arch == "llama2_13b"
         assert run.train.global_batch == 1600  # the paper's Labrador batch
+    llama3 = load_config(FinetuneConfig, "recipes/labrador_llama3_8b_v5e32")
+    assert (llama3.tpu.topology, llama3.model.arch, llama3.train.global_batch) == ("v5e:4x8", "llama3_1_8b", 1600)
+    assert load_arch(llama3.model.arch).rope_scaling.rope_type == "llama3"
     gpu = load_config(FinetuneConfig, "recipes/sft_1b_h100")
     assert (gpu.model.attention, gpu.model.scan_unroll) == ("cudnn", load_arch(gpu.model.arch).num_layers)

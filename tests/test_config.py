@@ -52,10 +52,11 @@ def test_bad_overrides_name_the_key(override, needle):
 
 
 def test_shipped_architectures_load_and_round_trip():
-    for name in ("tiny", "smollm2_135m", "llama2_7b", "llama2_13b"):
+    for name in ("tiny", "smollm2_135m", "llama2_7b", "llama2_13b", "llama3_2_1b", "llama3_2_3b", "llama3_1_8b"):
         arch = load_arch(name)
         assert isinstance(arch, LlamaConfig)
-        again = load_config(LlamaConfig, None, [f"{k}={v}" for k, v in dataclasses.asdict(arch).items()])
+        fields = {k: v for k, v in dataclasses.asdict(arch).items() if v is not None}
+        again = load_config(LlamaConfig, None, [f"{k}={v}" for k, v in fields.items()])
         assert again == arch
     # LLaMA-2 sizes are the published parameter counts.
     assert abs(load_arch("llama2_7b").num_params / 6.74e9 - 1) < 0.01

@@ -1,5 +1,6 @@
 """Checkpoint import/export: HF -> gajax -> HF round trips, GGUF import, load_decoder and bad input."""
 
+import dataclasses
 import json
 
 import jax
@@ -7,10 +8,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gajax.config import configs_dir
+from gajax.config import ConfigError, configs_dir
 from gajax.convert.cli import ConvertConfig, run_convert
 from gajax.convert.gguf import load_gguf_llama
-from gajax.convert.hf_llama import CheckpointError, export_hf_llama, load_hf_llama
+from gajax.convert.hf_llama import CheckpointError, config_to_hf, export_hf_llama, load_hf_llama
 from gajax.decoder import DecoderConfig, load_decoder
 from gajax.models.llama import load_arch
 
@@ -255,7 +256,7 @@ def test_run_convert_from_hf_dir(tmp_path):
     tokens = np.random.default_rng(4).integers(0, 256, (1, 9))
     np.testing.assert_allclose(logits_of(reloaded, tokens), logits_of(original, tokens), atol=TOL, rtol=0)
     assert (tmp_path / "out" / "tokenizer.json").exists()
-    with pytest.raises(ValueError, match="output=DIR"):
+    with pytest.raises(ValueError, match="output=PATH"):
         run_convert(ConvertConfig(weights=str(tmp_path / "src")))
 
 
@@ -308,10 +309,76 @@ def test_missing_tensor_names_key(tmp_path):
 def test_unsupported_hf_features(tmp_path):
     make_hf(tmp_path)
     config = json.loads((tmp_path / "config.json").read_text())
-    config["rope_parameters"] = {"rope_type": "llama3", "rope_theta": 5e5, "factor": 8.0}
+    config["rope_parameters"] = {"rope_type": "yarn", "rope_theta": 5e5, "factor": 8.0}
     (tmp_path / "config.json").write_text(json.dumps(config))
-    with pytest.raises(CheckpointError, match="rope_type 'llama3' is not supported"):
+    with pytest.raises(CheckpointError, match="rope_parameters: rope_type 'yarn' is not supported"):
         load_hf_llama(tmp_path)
+
+
+@pytest.mark.parametrize("key", ["rope_parameters", "rope_scaling"])
+def test_incomplete_llama3_rope_scaling_names_missing_fields(tmp_path, key):
+    make_hf(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    del config["rope_parameters"]
+    config[key] = {"rope_type": "llama3", "factor": 8.0, "high_freq_factor": 4.0}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(CheckpointError) as err:
+        load_hf_llama(tmp_path)
+    message = str(err.value)
+    assert f"config.json: {key}: rope_type 'llama3' needs low_freq_factor, original_max_position_embeddings" in message
+
+
+def test_incomplete_llama3_rope_scaling_in_arch_file(tmp_path):
+    text = (configs_dir() / "model" / "llama3_1_8b.yaml").read_text()
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(text.replace("  low_freq_factor: 1.0\n", ""))
+    with pytest.raises(ConfigError, match=r"missing required config key rope_scaling\.low_freq_factor"):
+        load_arch(str(broken))
+    broken.write_text(text.replace("high_freq_factor: 4.0", "high_freq_factor: 0.5"))
+    with pytest.raises(ConfigError, match=r"rope_scaling: .*low_freq_factor < high_freq_factor"):
+        load_arch(str(broken))
+
+
+@pytest.mark.parametrize("name", ["llama3_2_1b", "llama3_2_3b", "llama3_1_8b"])
+def test_llama3_arch_files_match_transformers(name):
+    """Each architecture file, through config_to_hf, builds a transformers model with gajax's parameter count
+    and the published size (1.24B, 3.21B, 8.03B)."""
+    arch = load_arch(name)
+    hf = transformers.LlamaConfig(**config_to_hf(arch, "bfloat16"))
+    assert hf.rope_parameters["rope_type"] == "llama3" and hf.rope_parameters["rope_theta"] == 500000.0
+    assert hf.rope_parameters["factor"] == arch.rope_scaling.factor
+    with torch.device("meta"):
+        model = transformers.LlamaForCausalLM(hf)
+    assert sum(p.numel() for p in model.parameters()) == arch.num_params
+    assert round(arch.num_params / 1e9, 2) == {"llama3_2_1b": 1.24, "llama3_2_3b": 3.21, "llama3_1_8b": 8.03}[name]
+
+
+def test_llama3_hf_round_trip(tmp_path):
+    """A Llama 3 scaled checkpoint: HF -> gajax -> HF keeps rope_scaling, and transformers gives the same logits."""
+    cfg = transformers.LlamaConfig(
+        vocab_size=96, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, max_position_embeddings=256,
+        rope_parameters={"rope_type": "llama3", "rope_theta": 10000.0, "factor": 8.0, "low_freq_factor": 1.0,
+                         "high_freq_factor": 4.0, "original_max_position_embeddings": 64},
+    )
+    torch.manual_seed(0)
+    original = transformers.LlamaForCausalLM(cfg).eval()
+    original.save_pretrained(tmp_path / "src")
+    ours, _ = load_hf_llama(tmp_path / "src")
+    assert ours.cfg.rope_scaling.original_max_position_embeddings == 64
+    out = export_hf_llama(ours, tmp_path / "out")
+    config = json.loads((out / "config.json").read_text())
+    assert config["rope_scaling"]["rope_type"] == config["rope_parameters"]["rope_type"] == "llama3"
+    reloaded = transformers.LlamaForCausalLM.from_pretrained(out).eval()
+    assert reloaded.config.rope_parameters["low_freq_factor"] == 1.0
+    tokens = np.random.default_rng(5).integers(0, 96, (2, 40))
+    np.testing.assert_allclose(logits_of(reloaded, tokens), logits_of(original, tokens), atol=TOL, rtol=0)
+    np.testing.assert_allclose(np.asarray(ours(jnp.asarray(tokens))[0]), logits_of(original, tokens), atol=TOL)
+    assert load_hf_llama(out)[0].cfg == ours.cfg
+    # The scaling matters at these positions: the same weights with plain RoPE give other logits.
+    plain = dataclasses.replace(ours.cfg, rope_scaling=None)
+    unscaled, _ = load_hf_llama(tmp_path / "src", cfg=plain)
+    assert np.abs(np.asarray(unscaled(jnp.asarray(tokens))[0]) - logits_of(original, tokens)).max() > 10 * TOL
 
 
 def test_bad_gguf_files(tmp_path):

@@ -14,11 +14,21 @@ transformers = pytest.importorskip("transformers")
 
 TOL = 1e-4
 
+LLAMA3_SCALING = {
+    "rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+    "original_max_position_embeddings": 64,
+}
+
 CASES = {
     "gqa_untied": dict(num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=False, rope_theta=50000.0),
     "mha_tied": dict(num_attention_heads=4, num_key_value_heads=4, tie_word_embeddings=True, rope_theta=123456.0),
     "mqa_tied_headdim": dict(
         num_attention_heads=4, num_key_value_heads=1, tie_word_embeddings=True, rope_theta=5000.0, head_dim=8
+    ),
+    # Llama 3 RoPE scaling; wavelengths 6, 63, 628, 6283 fall in all three of its bands (< 16, 16..64, > 64).
+    "gqa_llama3_scaled": dict(
+        num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True, rope_theta=10000.0,
+        rope_scaling=LLAMA3_SCALING,
     ),
 }
 
@@ -34,8 +44,8 @@ def make_hf(tmp_path, **overrides):
         max_position_embeddings=128,
     )
     fields.update(overrides)
-    theta = fields.pop("rope_theta")
-    cfg = transformers.LlamaConfig(**fields, rope_parameters={"rope_type": "default", "rope_theta": theta})
+    rope = {"rope_type": "default", **fields.pop("rope_scaling", {}), "rope_theta": fields.pop("rope_theta")}
+    cfg = transformers.LlamaConfig(**fields, rope_parameters=rope)
     torch.manual_seed(0)
     model = transformers.LlamaForCausalLM(cfg).eval()
     with torch.no_grad():  # norms start at exactly 1; make them non-trivial so a wrong mapping shows
@@ -70,6 +80,11 @@ def test_config_mapped(pair):
     assert ours.cfg.head_dim == c.head_dim
     assert ours.cfg.tie_embeddings == c.tie_word_embeddings
     assert ours.cfg.rope_theta == c.rope_parameters["rope_theta"]
+    scaling = ours.cfg.rope_scaling
+    assert (scaling and scaling.rope_type) == (c.rope_parameters["rope_type"] if scaling else None)
+    if scaling:
+        for key in ("factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"):
+            assert getattr(scaling, key) == c.rope_parameters[key], key
     assert ours.cfg.norm_eps == c.rms_norm_eps
     assert hasattr(ours, "lm_head") != c.tie_word_embeddings
 

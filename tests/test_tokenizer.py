@@ -181,3 +181,33 @@ def test_bad_tokenizer_files(tmp_path):
     with pytest.raises(Exception, match=r"junk\.gguf"):
         (tmp_path / "junk.gguf").write_bytes(b"\0" * 64)
         Tokenizer.from_gguf(tmp_path / "junk.gguf")
+
+
+LLAMA3_MESSAGES = [
+    {"role": "system", "content": "  Follow the guidelines.  "},
+    {"role": "user", "content": "Hi there, 12345 café?"},
+    {"role": "assistant", "content": "Hello! <b>ok</b>"},
+    {"role": "user", "content": "Again, ünïcode 🙂"},
+]
+
+
+@pytest.mark.parametrize("add_generation_prompt", [True, False])
+def test_llama3_chat_template_renders_like_transformers(tmp_path, add_generation_prompt):
+    """Llama 3.2's own template (system extraction, strftime_now date, <|eot_id|> turns) on a Llama-3-style
+    tokenizer directory: text and token ids as transformers gives them."""
+    from llama3_tokenizer import write_llama3_tokenizer
+
+    directory = write_llama3_tokenizer(tmp_path)
+    ours = Tokenizer.from_file(directory)
+    ref = transformers.AutoTokenizer.from_pretrained(directory)
+    for messages in (LLAMA3_MESSAGES, LLAMA3_MESSAGES[1:]):
+        want = ref.apply_chat_template(messages, tokenize=False, add_generation_prompt=add_generation_prompt)
+        got = ours.apply_chat_template(messages, add_generation_prompt=add_generation_prompt)
+        assert got == want
+        assert ours.encode(got) == ref.encode(want, add_special_tokens=False)
+    assert got.startswith("<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge")
+    assert got.endswith("<|start_header_id|>assistant<|end_header_id|>\n\n") == add_generation_prompt
+    assert ours.encode("a b", add_special_tokens=True) == ref.encode("a b")  # <|begin_of_text|> prepended
+    assert ours.stop_ids == frozenset({ref.convert_tokens_to_ids("<|eot_id|>")})
+    with pytest.raises(ChatTemplateError, match="only supports single tool-calls"):
+        ours.apply_chat_template([{"role": "assistant", "content": "", "tool_calls": [{}, {}]}])

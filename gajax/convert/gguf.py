@@ -1,40 +1,43 @@
-"""GGUF LLaMA checkpoints (llama.cpp's format) to gajax's :class:`~gajax.models.llama.Llama`.
+"""GGUF LLaMA checkpoints (llama.cpp's format) to and from gajax's :class:`~gajax.models.llama.Llama`.
 
-Tensors are dequantised to float32 on the host (F32, F16, BF16, Q8_0, Q4_0, Q4_1, K-quants, ...).
-llama.cpp's converter permutes the rows of the query and key projections for its interleaved rotary
-embedding; the permutation is undone here so the weights match HF's (and gajax's) rotate-half convention.
-Without an ``output.weight`` tensor the LM head is tied to the token embeddings.
+Import dequantises tensors to float32 on the host (F32, F16, BF16, Q8_0, Q4_0, Q4_1, K-quants, ...); export
+writes F32, F16 or BF16 matrices (norms stay F32, as llama.cpp keeps them) with the tokenizer and chat template.
+llama.cpp stores the rows of the query and key projections in interleaved pair order for its rotary embedding;
+the conversion table (:mod:`gajax.convert.llama_table`) undoes that on import and applies it on export.
+Without an ``output.weight`` tensor the LM head is tied to the token embeddings. Llama 3 RoPE scaling travels
+as llama.cpp reads it, the per-frequency divisors in ``rope_freqs.weight``, with its four parameters under
+``gajax.rope_scaling.*`` so gajax reads the exact configuration back.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
+import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh
 
-from gajax.convert.hf_llama import CheckpointError, build_llama, gajax_arrays
-from gajax.models.llama import Llama, LlamaConfig
+from gajax.convert.hf_llama import CheckpointError, build_llama, gajax_arrays, stored_tensors
+from gajax.convert.llama_table import tensor_rows
+from gajax.models.llama import Llama, LlamaConfig, RopeScaling, rope_inv_freq
 
-_GGUF_LAYER_NAMES = {
-    "attn_norm/scale": "attn_norm.weight",
-    "q_proj": "attn_q.weight",
-    "k_proj": "attn_k.weight",
-    "v_proj": "attn_v.weight",
-    "o_proj": "attn_output.weight",
-    "mlp_norm/scale": "ffn_norm.weight",
-    "gate_proj": "ffn_gate.weight",
-    "up_proj": "ffn_up.weight",
-    "down_proj": "ffn_down.weight",
-}
+if TYPE_CHECKING:
+    from gajax.tokenizer import Tokenizer
+
+ROPE_FREQS = "rope_freqs.weight"
+# Where a GGUF written by gajax keeps the Llama 3 RoPE scaling parameters (llama.cpp needs only rope_freqs).
+_SCALING_KEY = "gajax.rope_scaling.{}"
+_SCALING_FIELDS = ("factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings")
 
 
-def unpermute_rotary_rows(weight: np.ndarray, num_heads: int) -> np.ndarray:
-    """Undo llama.cpp's q/k row permutation (interleaved pairs -> rotate-half) of an ``(out, in)`` weight."""
-    out, rest = weight.shape[0], weight.shape[1:]
-    return weight.reshape(num_heads, out // num_heads // 2, 2, *rest).swapaxes(1, 2).reshape(weight.shape)
+def rope_freq_divisors(cfg: LlamaConfig) -> np.ndarray:
+    """llama.cpp's ``rope_freqs`` tensor: each rotary frequency's divisor under ``cfg``'s RoPE scaling."""
+    plain = rope_inv_freq(cfg.head_dim, cfg.rope_theta)
+    return np.asarray(plain / rope_inv_freq(cfg.head_dim, cfg.rope_theta, cfg.rope_scaling), np.float32)
 
 
 class GGUFFile:
@@ -92,6 +95,12 @@ class GGUFFile:
         return data.reshape(shape)
 
 
+def _shortest(value: float) -> float:
+    """A float32 metadata value as the shortest decimal that rounds to it (``1e-05``, not ``9.99999974e-06``),
+    i.e. the value the checkpoint's config was written with."""
+    return float(str(np.float32(value)))
+
+
 def config_from_gguf(f: GGUFFile) -> LlamaConfig:
     """gajax's architecture from a GGUF file's ``llama.*`` metadata."""
     arch = f.get("general.architecture")
@@ -110,7 +119,7 @@ def config_from_gguf(f: GGUFFile) -> LlamaConfig:
     if vocab is None:
         vocab = len(f.get("tokenizer.ggml.tokens", None) or []) or f.tensors["token_embd.weight"].shape[-1]
     try:
-        return LlamaConfig(
+        cfg = LlamaConfig(
             vocab_size=int(vocab),
             embed_dim=embed,
             num_layers=int(f.get("llama.block_count")),
@@ -120,13 +129,44 @@ def config_from_gguf(f: GGUFFile) -> LlamaConfig:
                 f.get("llama.attention.key_length", f.get("llama.rope.dimension_count", embed // heads))
             ),
             mlp_dim=int(f.get("llama.feed_forward_length")),
-            rope_theta=float(f.get("llama.rope.freq_base", 10000.0)),
-            norm_eps=float(f.get("llama.attention.layer_norm_rms_epsilon", 1e-5)),
+            rope_theta=_shortest(f.get("llama.rope.freq_base", 10000.0)),
+            norm_eps=_shortest(f.get("llama.attention.layer_norm_rms_epsilon", 1e-5)),
             tie_embeddings="output.weight" not in f.tensors,
             max_seq_len=int(f.get("llama.context_length", 4096)),
         )
     except ValueError as err:
         raise CheckpointError(f"{f.path}: {err}") from None
+    return _with_rope_scaling(f, cfg)
+
+
+def _with_rope_scaling(f: GGUFFile, cfg: LlamaConfig) -> LlamaConfig:
+    """``cfg`` with the Llama 3 RoPE scaling that the file's ``rope_freqs.weight`` applies (checked against it)."""
+    if ROPE_FREQS not in f.tensors:
+        return cfg
+    keys = {name: _SCALING_KEY.format(name) for name in _SCALING_FIELDS}
+    missing = [key for key in keys.values() if not f.has(key)]
+    if missing:
+        raise CheckpointError(
+            f"{f.path}: tensor {ROPE_FREQS!r} (Llama 3 RoPE scaling) comes without its parameters "
+            f"({', '.join(missing)}); import the model's HF checkpoint instead"
+        )
+    try:
+        scaling = RopeScaling(
+            rope_type="llama3",
+            factor=_shortest(f.get(keys["factor"])),
+            low_freq_factor=_shortest(f.get(keys["low_freq_factor"])),
+            high_freq_factor=_shortest(f.get(keys["high_freq_factor"])),
+            original_max_position_embeddings=int(f.get(keys["original_max_position_embeddings"])),
+        )
+    except ValueError as err:
+        raise CheckpointError(f"{f.path}: {err}") from None
+    cfg = dataclasses.replace(cfg, rope_scaling=scaling)
+    stored = f.tensor(ROPE_FREQS)
+    if stored.shape != (cfg.head_dim // 2,) or not np.allclose(stored, rope_freq_divisors(cfg), rtol=1e-5):
+        raise CheckpointError(
+            f"{f.path}: tensor {ROPE_FREQS!r} does not match the gajax.rope_scaling.* parameters {scaling}"
+        )
+    return cfg
 
 
 def load_gguf_llama(
@@ -147,21 +187,88 @@ def load_gguf_llama(
             f"{f.path}: the architecture has an untied LM head but there is no 'output.weight'"
         )
 
-    def get(name: str) -> np.ndarray:
-        weight = f.tensor(name)
-        heads = {".attn_q.weight": cfg.num_heads, ".attn_k.weight": cfg.num_kv_heads}.get(
-            name[name.rfind(".attn_") :]
-        )
-        if heads is not None and weight.ndim == 2 and weight.shape[0] == heads * cfg.head_dim:
-            return unpermute_rotary_rows(weight, heads)
-        return weight  # a wrong shape is reported with the tensor's name by the shape check
-
-    names = {
-        "embed": "token_embd.weight",
-        "final_norm": "output_norm.weight",
-        "lm_head": "output.weight",
-        "layer": lambda i, p: f"blk.{i}.{_GGUF_LAYER_NAMES[p]}",
-    }
     host_dtype = np.dtype(jnp.dtype(param_dtype))
-    arrays = gajax_arrays(cfg, get, names, str(f.path), host_dtype)
+    arrays = gajax_arrays(cfg, f.tensor, "gguf", str(f.path), host_dtype)
     return build_llama(cfg, arrays, param_dtype=param_dtype, mesh=mesh, **options)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Writing a GGUF file
+
+_FILE_TYPES = {"float32": "ALL_F32", "float16": "MOSTLY_F16", "bfloat16": "MOSTLY_BF16"}
+_TENSOR_TYPES = {"float32": "F32", "float16": "F16", "bfloat16": "BF16"}
+
+
+def _architecture_metadata(writer: Any, cfg: LlamaConfig) -> None:
+    writer.add_context_length(cfg.max_seq_len)
+    writer.add_embedding_length(cfg.embed_dim)
+    writer.add_block_count(cfg.num_layers)
+    writer.add_feed_forward_length(cfg.mlp_dim)
+    writer.add_head_count(cfg.num_heads)
+    writer.add_head_count_kv(cfg.num_kv_heads)
+    writer.add_key_length(cfg.head_dim)
+    writer.add_value_length(cfg.head_dim)
+    writer.add_rope_dimension_count(cfg.head_dim)
+    writer.add_rope_freq_base(cfg.rope_theta)
+    writer.add_layer_norm_rms_eps(cfg.norm_eps)
+    writer.add_vocab_size(cfg.vocab_size)
+    if cfg.rope_scaling is not None:
+        writer.add_float32(_SCALING_KEY.format("factor"), cfg.rope_scaling.factor)
+        writer.add_float32(_SCALING_KEY.format("low_freq_factor"), cfg.rope_scaling.low_freq_factor)
+        writer.add_float32(_SCALING_KEY.format("high_freq_factor"), cfg.rope_scaling.high_freq_factor)
+        writer.add_uint32(
+            _SCALING_KEY.format("original_max_position_embeddings"),
+            cfg.rope_scaling.original_max_position_embeddings,
+        )
+
+
+def export_gguf_llama(model: Llama, path: str | Path, tokenizer: Tokenizer, *, dtype: str = "float32") -> Path:
+    """Write ``model`` and ``tokenizer`` as a llama.cpp GGUF file, matrices in ``dtype`` (float32, float16 or
+    bfloat16). Tensors are written one at a time into ``<path>.partial``, renamed to ``path`` when complete."""
+    import gguf
+    from tqdm.auto import tqdm
+
+    if dtype not in _TENSOR_TYPES:
+        raise ValueError(f"GGUF export dtype {dtype!r} is not one of {sorted(_TENSOR_TYPES)}")
+    cfg = model.cfg
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    matrix_type = gguf.GGMLQuantizationType[_TENSOR_TYPES[dtype]]
+    f32 = gguf.GGMLQuantizationType.F32
+
+    def tensor_type(shape: tuple[int, ...]) -> Any:
+        return f32 if len(shape) == 1 else matrix_type
+
+    writer = gguf.GGUFWriter(str(partial), "llama")
+    try:
+        writer.add_file_type(gguf.LlamaFileType[_FILE_TYPES[dtype]])
+        _architecture_metadata(writer, cfg)
+        tokenizer.write_gguf_metadata(writer, cfg.vocab_size)  # checked before any weight is gathered
+        infos = []
+        for row in tensor_rows(cfg):
+            shape = row.stored_shape(cfg)
+            kind = tensor_type(shape)
+            for i in range(cfg.num_layers) if row.per_layer else (None,):
+                infos.append((row.name("gguf", i), shape, kind))
+        if cfg.rope_scaling is not None:
+            infos.append((ROPE_FREQS, (cfg.head_dim // 2,), f32))
+        kinds = {name: kind for name, _, kind in infos}
+        for name, shape, kind in infos:
+            nbytes = int(np.prod(shape)) * gguf.GGML_QUANT_SIZES[kind][1] // gguf.GGML_QUANT_SIZES[kind][0]
+            writer.add_tensor_info(name, shape, np.dtype(np.float32), nbytes, raw_dtype=kind)
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_ti_data_to_file()
+        tensors = stored_tensors(model, "gguf", np.float32)
+        if cfg.rope_scaling is not None:
+            tensors = itertools.chain(tensors, [(ROPE_FREQS, rope_freq_divisors(cfg))])
+        for name, array in tqdm(tensors, total=len(infos), desc="writing GGUF", unit="tensor", leave=False):
+            writer.write_tensor_data(gguf.quants.quantize(np.ascontiguousarray(array, np.float32), kinds[name]))
+    except BaseException:
+        writer.close()
+        partial.unlink(missing_ok=True)
+        raise
+    writer.close()
+    os.replace(partial, path)
+    return path

@@ -1,13 +1,14 @@
 """HF LLaMA checkpoints (``config.json`` + safetensors) to and from :class:`~gajax.models.llama.Llama`.
 
 HF LLaMA applies rotary embeddings in the rotate-half convention, as gajax does, so query and key weights
-map over without any row permutation; only the layouts change: a torch ``Linear`` stores ``(out, in)``
-while gajax keeps ``(embed, heads, head_dim)`` for q/k/v, ``(heads, head_dim, embed)`` for the output
-projection and ``(in, out)`` for the MLP, with the layers stacked on a leading axis.
+map over without any row permutation; only the layouts change (torch ``Linear`` ``(out, in)`` against gajax's
+head-split, input-first layout), as the conversion table :mod:`gajax.convert.llama_table` records. Llama 3
+RoPE scaling travels in ``config.json``'s ``rope_parameters`` (transformers 5) and ``rope_scaling``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -23,7 +24,8 @@ from safetensors import SafetensorError, safe_open
 from safetensors.numpy import save_file
 from tqdm.auto import tqdm
 
-from gajax.models.llama import Llama, LlamaConfig
+from gajax.convert.llama_table import from_stored, tensor_rows, to_stored
+from gajax.models.llama import Llama, LlamaConfig, RopeScaling
 from gajax.sharding import variable_spec
 
 CONFIG_FILE = "config.json"
@@ -69,11 +71,10 @@ def config_from_hf(hf: Mapping[str, Any], source: str = CONFIG_FILE) -> LlamaCon
             raise CheckpointError(
                 f"{source}: {flag}=true is not supported (gajax's projections have no bias)"
             )
-    rope = hf.get("rope_parameters") or hf.get("rope_scaling") or {}
-    rope_type = rope.get("rope_type", rope.get("type", "default"))
-    if rope_type != "default":
-        raise CheckpointError(f"{source}: rope_type {rope_type!r} is not supported (only plain RoPE)")
+    rope_key = "rope_parameters" if hf.get("rope_parameters") else "rope_scaling"
+    rope = hf.get(rope_key) or {}
     theta = rope.get("rope_theta", hf.get("rope_theta", 10000.0))
+    scaling = rope_scaling_from_hf(rope, f"{source}: {rope_key}")
     heads = int(hf["num_attention_heads"])
     try:
         return LlamaConfig(
@@ -85,12 +86,37 @@ def config_from_hf(hf: Mapping[str, Any], source: str = CONFIG_FILE) -> LlamaCon
             head_dim=int(hf.get("head_dim") or hf["hidden_size"] // heads),
             mlp_dim=int(hf["intermediate_size"]),
             rope_theta=float(theta),
+            rope_scaling=scaling,
             norm_eps=float(hf.get("rms_norm_eps", 1e-6)),
             tie_embeddings=bool(hf.get("tie_word_embeddings", False)),
             max_seq_len=int(hf.get("max_position_embeddings", 4096)),
         )
     except ValueError as err:
         raise CheckpointError(f"{source}: {err}") from None
+
+
+def rope_scaling_from_hf(rope: Mapping[str, Any], where: str) -> RopeScaling | None:
+    """gajax's :class:`RopeScaling` from HF's ``rope_parameters``/``rope_scaling`` dict (None: plain RoPE);
+    ``where`` names the dict in errors."""
+    rope_type = rope.get("rope_type", rope.get("type", "default"))
+    if rope_type == "default":
+        return None
+    if rope_type != "llama3":
+        raise CheckpointError(f"{where}: rope_type {rope_type!r} is not supported (only 'default' and 'llama3')")
+    fields = [f.name for f in dataclasses.fields(RopeScaling) if f.name != "rope_type"]
+    missing = [name for name in fields if rope.get(name) is None]
+    if missing:
+        raise CheckpointError(f"{where}: rope_type 'llama3' needs {', '.join(missing)} (missing)")
+    try:
+        return RopeScaling(
+            rope_type="llama3",
+            factor=float(rope["factor"]),
+            low_freq_factor=float(rope["low_freq_factor"]),
+            high_freq_factor=float(rope["high_freq_factor"]),
+            original_max_position_embeddings=int(rope["original_max_position_embeddings"]),
+        )
+    except (TypeError, ValueError) as err:
+        raise CheckpointError(f"{where}: {err}") from None
 
 
 def config_to_hf(
@@ -118,6 +144,11 @@ def config_to_hf(
         "torch_dtype": dtype,
         "dtype": dtype,
     }
+    if cfg.rope_scaling is not None:
+        scaling = dataclasses.asdict(cfg.rope_scaling)
+        # transformers 5 reads rope_parameters; older readers (and llama.cpp's converter) read rope_scaling.
+        hf["rope_scaling"] = scaling
+        hf["rope_parameters"] = {**scaling, "rope_theta": cfg.rope_theta}
     for name in ("bos", "eos", "pad"):
         token_id = (special_ids or {}).get(name)
         if token_id is not None:
@@ -126,74 +157,7 @@ def config_to_hf(
 
 
 # ----------------------------------------------------------------------------------------------------
-# Parameter layouts shared by every importer
-
-# Per-layer parameters of gajax's stacked ``layers``, by path.
-LAYER_PARAMS = (
-    "attn_norm/scale",
-    "q_proj",
-    "k_proj",
-    "v_proj",
-    "o_proj",
-    "mlp_norm/scale",
-    "gate_proj",
-    "up_proj",
-    "down_proj",
-)
-
-_HF_LAYER_NAMES = {
-    "attn_norm/scale": "input_layernorm.weight",
-    "q_proj": "self_attn.q_proj.weight",
-    "k_proj": "self_attn.k_proj.weight",
-    "v_proj": "self_attn.v_proj.weight",
-    "o_proj": "self_attn.o_proj.weight",
-    "mlp_norm/scale": "post_attention_layernorm.weight",
-    "gate_proj": "mlp.gate_proj.weight",
-    "up_proj": "mlp.up_proj.weight",
-    "down_proj": "mlp.down_proj.weight",
-}
-
-
-def torch_layout_shapes(cfg: LlamaConfig) -> dict[str, tuple[int, ...]]:
-    """Expected HF (torch ``Linear``: ``(out, in)``) shape of every per-layer weight, by gajax path."""
-    d, h, kv, hd, m = cfg.embed_dim, cfg.num_heads, cfg.num_kv_heads, cfg.head_dim, cfg.mlp_dim
-    return {
-        "attn_norm/scale": (d,),
-        "q_proj": (h * hd, d),
-        "k_proj": (kv * hd, d),
-        "v_proj": (kv * hd, d),
-        "o_proj": (d, h * hd),
-        "mlp_norm/scale": (d,),
-        "gate_proj": (m, d),
-        "up_proj": (m, d),
-        "down_proj": (d, m),
-    }
-
-
-def to_gajax_layout(path: str, weight: np.ndarray, cfg: LlamaConfig) -> np.ndarray:
-    """Turn one per-layer HF weight (torch layout) into gajax's layout."""
-    d, h, kv, hd = cfg.embed_dim, cfg.num_heads, cfg.num_kv_heads, cfg.head_dim
-    if path == "q_proj":
-        return weight.T.reshape(d, h, hd)
-    if path in ("k_proj", "v_proj"):
-        return weight.T.reshape(d, kv, hd)
-    if path == "o_proj":
-        return weight.T.reshape(h, hd, d)
-    if path in ("gate_proj", "up_proj", "down_proj"):
-        return weight.T
-    return weight
-
-
-def to_torch_layout(path: str, weight: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`to_gajax_layout` for one layer's weight."""
-    if path in ("q_proj", "k_proj", "v_proj"):
-        return weight.reshape(weight.shape[0], -1).T
-    if path == "o_proj":
-        return weight.reshape(-1, weight.shape[-1]).T
-    if path in ("gate_proj", "up_proj", "down_proj"):
-        return weight.T
-    return weight
-
+# Parameters in the stored formats (names and layouts from gajax.convert.llama_table)
 
 TensorGetter = Callable[[str], np.ndarray]
 
@@ -209,41 +173,23 @@ def _checked(get: TensorGetter, name: str, shape: tuple[int, ...], source: str) 
 
 
 def gajax_arrays(
-    cfg: LlamaConfig, get: TensorGetter, names: Mapping[str, Any], source: str, dtype: Any
+    cfg: LlamaConfig, get: TensorGetter, fmt: str, source: str, dtype: Any
 ) -> Iterator[tuple[str, np.ndarray]]:
     """Yield ``(gajax path, host array in gajax layout)`` one parameter at a time.
 
-    ``get(name)`` returns a tensor in HF torch layout; ``names`` maps ``embed``, ``final_norm``, ``lm_head``
-    and a per-layer template ``layer(i, path)`` to the checkpoint's tensor names. Arrays are cast to ``dtype``
-    on the host.
+    ``get(name)`` returns a tensor of a checkpoint in format ``fmt`` (``hf`` or ``gguf``: the names and stored
+    layouts of :data:`~gajax.convert.llama_table.LLAMA_TENSORS`). Arrays are cast to ``dtype`` on the host.
     """
-    d, v = cfg.embed_dim, cfg.vocab_size
-    yield "embed", _checked(get, names["embed"], (v, d), source).astype(dtype)
-    shapes = torch_layout_shapes(cfg)
-    for path in LAYER_PARAMS:
-        stacked = np.empty((cfg.num_layers, *_gajax_shape(path, cfg)), dtype)
+    for row in tensor_rows(cfg):
+        stored_shape = row.stored_shape(cfg)
+        if not row.per_layer:
+            stored = _checked(get, row.name(fmt), stored_shape, source)
+            yield row.path(), from_stored(row, stored, cfg, fmt).astype(dtype)
+            continue
+        stacked = np.empty((cfg.num_layers, *row.shape(cfg)), dtype)
         for i in range(cfg.num_layers):
-            weight = _checked(get, names["layer"](i, path), shapes[path], source)
-            stacked[i] = to_gajax_layout(path, weight, cfg)
-        yield f"layers/{path}", stacked
-    yield "final_norm/scale", _checked(get, names["final_norm"], (d,), source).astype(dtype)
-    if not cfg.tie_embeddings:
-        yield "lm_head", _checked(get, names["lm_head"], (v, d), source).T.astype(dtype)
-
-
-def _gajax_shape(path: str, cfg: LlamaConfig) -> tuple[int, ...]:
-    d, h, kv, hd, m = cfg.embed_dim, cfg.num_heads, cfg.num_kv_heads, cfg.head_dim, cfg.mlp_dim
-    return {
-        "attn_norm/scale": (d,),
-        "q_proj": (d, h, hd),
-        "k_proj": (d, kv, hd),
-        "v_proj": (d, kv, hd),
-        "o_proj": (h, hd, d),
-        "mlp_norm/scale": (d,),
-        "gate_proj": (d, m),
-        "up_proj": (d, m),
-        "down_proj": (m, d),
-    }[path]
+            stacked[i] = from_stored(row, _checked(get, row.name(fmt, i), stored_shape, source), cfg, fmt)
+        yield row.path(), stacked
 
 
 def _param_path(path: tuple[Any, ...]) -> str:
@@ -290,15 +236,6 @@ def build_llama(
 
 # ----------------------------------------------------------------------------------------------------
 # Reading an HF directory
-
-
-def _hf_names() -> dict[str, Any]:
-    return {
-        "embed": "model.embed_tokens.weight",
-        "final_norm": "model.norm.weight",
-        "lm_head": "lm_head.weight",
-        "layer": lambda i, path: f"model.layers.{i}.{_HF_LAYER_NAMES[path]}",
-    }
 
 
 class SafetensorsDir:
@@ -381,13 +318,12 @@ def load_hf_llama(
     file_cfg, raw = read_hf_config(directory)
     cfg = cfg or file_cfg
     tensors = SafetensorsDir(directory)
-    names = _hf_names()
-    if not cfg.tie_embeddings and names["lm_head"] not in tensors:
+    if not cfg.tie_embeddings and "lm_head.weight" not in tensors:
         raise CheckpointError(
             f"{directory}: the architecture has an untied LM head but the checkpoint has no 'lm_head.weight'"
         )
     host_dtype = np.dtype(jnp.dtype(param_dtype))
-    arrays = gajax_arrays(cfg, tensors.get, names, str(directory), host_dtype)
+    arrays = gajax_arrays(cfg, tensors.get, "hf", str(directory), host_dtype)
     model = build_llama(cfg, arrays, param_dtype=param_dtype, mesh=mesh, **options)
     return model, raw
 
@@ -404,27 +340,27 @@ def download_hf(repo_id: str, revision: str | None = None) -> Path:
 # Writing an HF directory
 
 
-def hf_state_dict(model: Llama, dtype: Any) -> dict[str, np.ndarray]:
-    """The model's parameters as HF tensors (torch layout, ``dtype``), gathered to the host."""
+def stored_tensors(model: Llama, fmt: str, dtype: Any) -> Iterator[tuple[str, np.ndarray]]:
+    """The model's parameters as format ``fmt`` (``hf`` or ``gguf``) names and stores them, in ``dtype``,
+    gathered to the host one stacked parameter at a time."""
     cfg = model.cfg
     state = {
         _param_path(path): var
         for path, var in nnx.iter_graph(model)
         if isinstance(var, nnx.Variable) and path
     }
+    for row in tensor_rows(cfg):
+        weight = np.asarray(jax.device_get(state[row.path()][...])).astype(dtype)
+        if row.per_layer:
+            for i in range(cfg.num_layers):
+                yield row.name(fmt, i), to_stored(row, weight[i], cfg, fmt)
+        else:
+            yield row.name(fmt), to_stored(row, weight, cfg, fmt)
 
-    def host(path: str) -> np.ndarray:
-        return np.asarray(jax.device_get(state[path][...])).astype(dtype)
 
-    out = {"model.embed_tokens.weight": host("embed"), "model.norm.weight": host("final_norm/scale")}
-    names = _hf_names()
-    for path in LAYER_PARAMS:
-        stacked = host(f"layers/{path}")
-        for i in range(cfg.num_layers):
-            out[names["layer"](i, path)] = np.ascontiguousarray(to_torch_layout(path, stacked[i]))
-    if not cfg.tie_embeddings:
-        out["lm_head.weight"] = np.ascontiguousarray(host("lm_head").T)
-    return out
+def hf_state_dict(model: Llama, dtype: Any) -> dict[str, np.ndarray]:
+    """The model's parameters as HF tensors (torch layout, ``dtype``), gathered to the host."""
+    return dict(stored_tensors(model, "hf", dtype))
 
 
 def export_hf_llama(

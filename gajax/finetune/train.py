@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from gajax import distributed
 from gajax.checkpoint import CheckpointManager, abstract_target
-from gajax.config import dump_config, to_dict
+from gajax.config import dump_config, from_dict, to_dict
 from gajax.convert.hf_llama import export_hf_llama
 from gajax.data.tfds.source import read_records
 from gajax.decoder import DecoderConfig, load_decoder
@@ -50,6 +50,7 @@ from gajax.finetune.step import (
     make_sft_step,
     train_state_shardings,
 )
+from gajax.models.llama import LlamaConfig
 from gajax.perf import StepMeter
 from gajax.sharding import MeshConfig, logical_to_spec, make_mesh
 
@@ -277,7 +278,8 @@ def run_finetune(cfg: FinetuneConfig, mode: Literal["sft", "dpo"]) -> dict[str, 
     start = 0
     if manager.latest_step() is not None:
         saved_arch = manager.metadata().get("arch")
-        if saved_arch != metadata["arch"]:
+        # Parsed, so a checkpoint written before a field was added (with its default) still matches.
+        if not isinstance(saved_arch, dict) or from_dict(LlamaConfig, saved_arch) != arch:
             raise ValueError(
                 f"{manager.directory} holds a checkpoint of another model (arch {saved_arch}); this run trains "
                 f"{metadata['arch']}. Use a new train.output_dir."

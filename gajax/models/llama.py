@@ -1,4 +1,5 @@
-"""LLaMA-family decoder in Flax NNX: RMSNorm, rotate-half RoPE, grouped-query attention, SwiGLU, scanned layers.
+"""LLaMA-family decoder in Flax NNX: RMSNorm, rotate-half RoPE (plain or Llama 3 scaled), grouped-query attention,
+SwiGLU, scanned layers.
 
 Parameters carry ``logical_axes`` metadata and activations are constrained by logical name (see
 :mod:`gajax.sharding`), so the same module runs on one CPU and on a TPU pod. Layers are stacked on a leading
@@ -8,7 +9,8 @@ Parameters carry ``logical_axes`` metadata and activations are constrained by lo
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+import math
+from typing import Any, Literal
 
 import jax
 import jax.numpy as jnp
@@ -17,6 +19,36 @@ from jax.ad_checkpoint import checkpoint_name
 
 from gajax.config import load_config
 from gajax.sharding import constrain, prepend_axis
+
+
+@dataclasses.dataclass(frozen=True)
+class RopeScaling:
+    """Llama 3's RoPE frequency scaling (HF ``rope_scaling`` with ``rope_type: llama3``).
+
+    Wavelengths shorter than ``original_max_position_embeddings / high_freq_factor`` keep their frequency, those
+    longer than ``original_max_position_embeddings / low_freq_factor`` are divided by ``factor``, and the band
+    between is interpolated smoothly.
+    """
+
+    rope_type: Literal["llama3"]
+    factor: float
+    low_freq_factor: float
+    high_freq_factor: float
+    original_max_position_embeddings: int
+
+    def __post_init__(self) -> None:
+        if self.factor <= 0:
+            raise ValueError(f"rope_scaling.factor must be positive, not {self.factor}")
+        if not 0 < self.low_freq_factor < self.high_freq_factor:
+            raise ValueError(
+                f"rope_scaling needs 0 < low_freq_factor < high_freq_factor, got {self.low_freq_factor} and "
+                f"{self.high_freq_factor}"
+            )
+        if self.original_max_position_embeddings <= 0:
+            raise ValueError(
+                "rope_scaling.original_max_position_embeddings must be positive, not "
+                f"{self.original_max_position_embeddings}"
+            )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +63,7 @@ class LlamaConfig:
     head_dim: int
     mlp_dim: int
     rope_theta: float = 10000.0
+    rope_scaling: RopeScaling | None = None
     norm_eps: float = 1e-5
     tie_embeddings: bool = False
     max_seq_len: int = 4096
@@ -118,10 +151,28 @@ class RMSNorm(nnx.Module):
         return (normed * self.scale[...].astype(jnp.float32)).astype(x.dtype)
 
 
-def rotary(x: jax.Array, positions: jax.Array, theta: float) -> jax.Array:
+def rope_inv_freq(dim: int, theta: float, scaling: RopeScaling | None = None) -> jax.Array:
+    """The ``dim // 2`` rotary frequencies, Llama 3 scaled when ``scaling`` is given (as HF computes them)."""
+    inv_freq = 1.0 / (theta ** (jnp.arange(0, dim, 2, dtype=jnp.float32) / dim))
+    if scaling is None:
+        return inv_freq
+    s = scaling
+    wavelen = 2 * math.pi / inv_freq
+    scaled = jnp.where(wavelen > s.original_max_position_embeddings / s.low_freq_factor, inv_freq / s.factor, inv_freq)
+    smooth = (s.original_max_position_embeddings / wavelen - s.low_freq_factor) / (
+        s.high_freq_factor - s.low_freq_factor
+    )
+    smoothed = (1 - smooth) * scaled / s.factor + smooth * scaled
+    medium = (wavelen >= s.original_max_position_embeddings / s.high_freq_factor) & (
+        wavelen <= s.original_max_position_embeddings / s.low_freq_factor
+    )
+    return jnp.where(medium, smoothed, scaled)
+
+
+def rotary(x: jax.Array, positions: jax.Array, theta: float, scaling: RopeScaling | None = None) -> jax.Array:
     """Rotary embedding in HF's rotate-half convention; ``x`` is ``(batch, length, heads, head_dim)``."""
     dim = x.shape[-1]
-    inv_freq = 1.0 / (theta ** (jnp.arange(0, dim, 2, dtype=jnp.float32) / dim))
+    inv_freq = rope_inv_freq(dim, theta, scaling)
     angles = positions.astype(jnp.float32)[..., None] * inv_freq  # (b, t, d/2)
     angles = jnp.concatenate([angles, angles], axis=-1)[:, :, None, :]
     x32 = x.astype(jnp.float32)
@@ -167,8 +218,10 @@ class DecoderLayer(nnx.Module):
         q = checkpoint_name(jnp.einsum("btd,dnh->btnh", h, self._w(self.q_proj)), "query_proj")
         k = checkpoint_name(jnp.einsum("btd,dkh->btkh", h, self._w(self.k_proj)), "key_proj")
         v = checkpoint_name(jnp.einsum("btd,dkh->btkh", h, self._w(self.v_proj)), "value_proj")
-        q = constrain(rotary(q, positions, cfg.rope_theta), ("batch", "length", "heads", "head_dim"))
-        k = constrain(rotary(k, positions, cfg.rope_theta), ("batch", "length", "kv_heads", "head_dim"))
+        q = rotary(q, positions, cfg.rope_theta, cfg.rope_scaling)
+        k = rotary(k, positions, cfg.rope_theta, cfg.rope_scaling)
+        q = constrain(q, ("batch", "length", "heads", "head_dim"))
+        k = constrain(k, ("batch", "length", "kv_heads", "head_dim"))
         v = constrain(v, ("batch", "length", "kv_heads", "head_dim"))
         new_kv = None
         if cache_kv is not None:
