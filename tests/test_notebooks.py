@@ -6,8 +6,12 @@ test then checks. The seed retriever comes from the default cache (built on firs
 
 import json
 import math
+import os
+import shutil
 import subprocess
 import sys
+import sysconfig
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -16,7 +20,8 @@ nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
 RESULT_MARK = "NOTEBOOK-RESULT "
 
 
@@ -54,7 +59,65 @@ def test_notebooks_are_the_generators_output(tmp_path):
     for data in after.values():
         nb = nbformat.reads(data.decode(), as_version=4)
         assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
-        assert "except ImportError" in nb.cells[1].source and "pip install" in nb.cells[1].source
+        assert 'GAJAX_SOURCE = os.environ.get("GAJAX_SOURCE", "")' in nb.cells[1].source
+
+
+@pytest.fixture(scope="session")
+def gajax_wheel(tmp_path_factory) -> tuple[Path, str]:
+    """gajax built once into a wheel from a copy of the sources; returns (the wheel, the build's output)."""
+    base = tmp_path_factory.mktemp("wheel")
+    source = base / "gajax-src"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    for name in ("gajax", "configs"):
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(base), "."],
+        cwd=source, capture_output=True, text=True, check=True,
+    )
+    (wheel,) = base.glob("gajax-*.whl")
+    return wheel, build.stdout + build.stderr
+
+
+def _install_cell() -> str:
+    sources = {nbformat.read(path, as_version=4).cells[1].source for path in NOTEBOOKS.glob("*.ipynb")}
+    (source,) = sources  # one install cell for every notebook
+    return source
+
+
+def test_wheel_ships_every_data_file_without_build_warnings(gajax_wheel):
+    wheel, output = gajax_wheel
+    assert "Warning" not in output, output  # e.g. setuptools BuildBackendWarning about undeclared package data
+    shipped = set(zipfile.ZipFile(wheel).namelist())
+    data = [p for d in ("gajax", "configs") for p in (ROOT / d).rglob("*") if p.suffix in (".yaml", ".json", ".jsonl")]
+    assert len(data) > 30
+    for path in data:
+        relative = path.relative_to(ROOT)
+        inside = Path("gajax", relative) if relative.parts[0] == "configs" else relative
+        assert inside.as_posix() in shipped, inside
+
+
+def test_install_cell_installs_the_wheel(gajax_wheel, tmp_path):
+    """The notebooks' first cell, run for real with GAJAX_SOURCE set to the wheel, into a throwaway directory."""
+    wheel, _ = gajax_wheel
+    target = tmp_path / "target"
+    env = {**os.environ, "GAJAX_SOURCE": str(wheel), "PIP_TARGET": str(target), "PIP_NO_DEPS": "1"}
+    subprocess.run([sys.executable, "-c", _install_cell()], cwd=tmp_path, env=env, check=True, capture_output=True)
+    assert sorted(p.name for p in target.iterdir() if not p.name.endswith(".dist-info")) == ["bin", "gajax"]
+    probe = "import gajax, gajax.config as c; print(gajax.__file__); print(c.resolve_config_path('sft'))"
+    shown = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONPATH": str(target)}).stdout.split()
+    assert shown == [str(target / "gajax" / "__init__.py"), str(target / "gajax" / "configs" / "sft.yaml")]
+
+
+def test_install_cell_says_what_to_set_outside_a_checkout(tmp_path):
+    # -S hides the installed (editable) gajax; site-packages on PYTHONPATH keeps everything else importable.
+    env = {k: v for k, v in os.environ.items() if k != "GAJAX_SOURCE"} | {"PYTHONPATH": sysconfig.get_path("purelib")}
+    run = subprocess.run([sys.executable, "-S", "-c", _install_cell()], cwd=tmp_path, env=env, capture_output=True,
+                         text=True)
+    assert run.returncode != 0
+    assert "gajax is not installed and this notebook is not in a gajax checkout: set GAJAX_SOURCE" in run.stderr
 
 
 @pytest.mark.slow

@@ -84,7 +84,7 @@ def test_sampler_batches_whole_library_and_negatives(tmp_path: Path) -> None:
 
 def test_resume_repeats_the_uninterrupted_losses(tmp_path: Path) -> None:
     common = ["heldout_fraction=0.0", "train.steps=6", "train.checkpoint_every=3", "train.negatives=random",
-              "train.symmetric=true", "train.learn_temperature=true"]
+              "train.symmetric=true", "train.learn_temperature=true", "train.log_every=1"]
     full = train_retriever(_config(tmp_path / "a", *common))
     interrupted = _config(tmp_path / "b", *common)
     first = train_retriever(interrupted, stop_after=4)  # interrupted after step 4, between checkpoints
@@ -100,6 +100,10 @@ def test_resume_repeats_the_uninterrupted_losses(tmp_path: Path) -> None:
     kept = CheckpointManager(Path(interrupted.output_dir) / "checkpoints")
     assert kept.all_steps() == [3, 6]
     kept.close()
+    # The interrupted run logged step 4 after its last checkpoint (3): the resumed run logs it once more, in place.
+    log = [json.loads(line) for line in (Path(interrupted.output_dir) / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [1, 2, 3, 4, 5, 6]
+    assert [r["loss"] for r in log] == [full["losses"][step] for step in range(1, 7)]
 
 
 def test_split_is_by_input_and_stable(tmp_path: Path) -> None:

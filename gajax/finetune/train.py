@@ -9,7 +9,6 @@ order is a function of (seed, epoch), so the step number alone fixes the data po
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import signal
 import tempfile
@@ -50,6 +49,7 @@ from gajax.finetune.step import (
     make_sft_step,
     train_state_shardings,
 )
+from gajax.metric_writers import DEFAULT_KINDS, MetricKind, MetricWriter
 from gajax.models.llama import LlamaConfig
 from gajax.perf import StepMeter
 from gajax.sharding import MeshConfig, logical_to_spec, make_mesh
@@ -68,6 +68,7 @@ class TrainConfig:
     max_steps: int = 0  # stop this run after this step (0: run all epochs); the schedule always spans the epochs
     seed: int = 0
     log_every: int = 1
+    metrics: tuple[MetricKind, ...] = DEFAULT_KINDS  # metrics.jsonl, TensorBoard and/or W&B in output_dir
     checkpoint_every: int = 100
     keep_checkpoints: int = 3
     async_checkpoints: bool = True
@@ -233,6 +234,7 @@ def run_finetune(cfg: FinetuneConfig, mode: Literal["sft", "dpo"]) -> dict[str, 
     """Train; returns the last metrics. Resumes from ``train.output_dir`` when it holds a checkpoint."""
     t = cfg.train
     distributed.initialize()  # joins a multi-host job, logs the topology, fails fast on an incomplete pod
+    writer = MetricWriter(t.output_dir, t.metrics)  # a metrics directory that cannot be written fails here
     mesh = make_mesh(cfg.mesh)
     check_batch_divides(t.micro_batch * (2 if mode == "dpo" else 1), mesh)  # a DPO row is a pair: 2 sequences
     model, tokenizer = load_decoder(cfg.model, mesh)
@@ -290,6 +292,7 @@ def run_finetune(cfg: FinetuneConfig, mode: Literal["sft", "dpo"]) -> dict[str, 
         log.warning("resumed from %s at step %d", manager.directory, start)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "config.yaml").write_text(dump_config(cfg))
+    writer.start(start, metadata["config"])  # drops what a killed run logged after the restored step
 
     # Batches are (accum, rows, seq_len); DPO's reference log-probs are (accum, rows).
     ranks = {k: (2 if k == "reference_logps" else 3) for k in rows}
@@ -314,8 +317,6 @@ def run_finetune(cfg: FinetuneConfig, mode: Literal["sft", "dpo"]) -> dict[str, 
     preemption = _Preemption()
     metrics: dict[str, Any] = {}
     bar = tqdm(total=total_steps, initial=start, desc=mode, unit="step", disable=jax.process_index() != 0)
-    history = out_dir / "metrics.jsonl"
-    logged = history.read_text().splitlines() if history.exists() else []
     try:
         with jax.set_mesh(mesh):
             step = start
@@ -338,12 +339,10 @@ def run_finetune(cfg: FinetuneConfig, mode: Literal["sft", "dpo"]) -> dict[str, 
                         metrics["step"] = step
                         bar.set_postfix(loss=f"{metrics['loss']:.4f}")
                         _log_step(metrics)
-                        if jax.process_index() == 0:
-                            # Rewritten whole: object stores such as GCS cannot append.
-                            logged.append(json.dumps(metrics))
-                            history.write_text("\n".join(logged) + "\n")
+                        writer.write(step, metrics)
                     if step % t.checkpoint_every == 0 or preemption.requested:
                         manager.save(step, state, metadata, force=True)
+                        writer.flush()
                     if preemption.requested:
                         manager.wait()
                         log.warning("SIGTERM: saved step %d to %s; stopping", step, manager.directory)
@@ -357,6 +356,7 @@ def run_finetune(cfg: FinetuneConfig, mode: Literal["sft", "dpo"]) -> dict[str, 
         bar.close()
         preemption.restore()
         manager.close()
+        writer.close()
     if t.export_hf and jax.process_index() == 0:
         trained = nnx.merge(graphdef, state["params"])
         with tempfile.TemporaryDirectory() as tmp:

@@ -29,7 +29,7 @@ from gajax import distributed
 from gajax.checkpoint import CheckpointManager, abstract_target
 from gajax.config import dump_config, to_dict
 from gajax.convert.hf_bert import export_hf_bert
-from gajax.records import ResumableWriter
+from gajax.metric_writers import DEFAULT_KINDS, MetricKind, MetricWriter
 from gajax.retriever.data import GuidelineTexts, Inputs, load_inputs, load_library, split_by_input
 from gajax.retriever.encoder import (
     DualEncoder,
@@ -65,6 +65,7 @@ class RetrieverTrainSettings:
     library_softmax_max: int = 0
     seed: int = 0
     log_every: int = 10
+    metrics: tuple[MetricKind, ...] = DEFAULT_KINDS  # metrics.jsonl, TensorBoard and/or W&B in output_dir
     eval_every: int = 0
     checkpoint_every: int = 100
     keep_checkpoints: int = 3
@@ -341,6 +342,7 @@ def train_retriever(cfg: TrainRetrieverConfig, stop_after: int | None = None) ->
     s = cfg.train
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
+    log = MetricWriter(out, s.metrics)  # a metrics directory that cannot be written fails here
     library = load_library(cfg.guidelines)
     inputs = load_inputs(cfg.pairs, library, cfg.guidelines)
     train_inputs, heldout = split_by_input(inputs, cfg.heldout_fraction)
@@ -388,7 +390,7 @@ def train_retriever(cfg: TrainRetrieverConfig, stop_after: int | None = None) ->
         restored, _ = checkpoints.restore(target)
         params, opt_state, start = restored["params"], restored["opt_state"], int(restored["step"])
 
-    log = ResumableWriter(out / "metrics.jsonl", key="key")
+    log.start(start, metadata["config"])  # drops what an interrupted run logged after the restored step
     result: dict[str, Any] = {"losses": {}, "initial_eval": None, "final_eval": None}
 
     def run_eval(step: int, params: Any) -> dict[str, float] | None:
@@ -396,7 +398,7 @@ def train_retriever(cfg: TrainRetrieverConfig, stop_after: int | None = None) ->
             return None
         encoder.update(nnx.merge(graphdef, params))
         metrics = evaluate(encoder, heldout, library)
-        log.write({"key": f"eval/{step}", "step": step, "eval": metrics})
+        log.write(step, {"key": f"eval/{step}", "eval": metrics})
         return metrics
 
     if start == 0:
@@ -415,12 +417,13 @@ def train_retriever(cfg: TrainRetrieverConfig, stop_after: int | None = None) ->
             if (step + 1) % s.log_every == 0 or step + 1 == end:
                 now = time.perf_counter()
                 record = {k: float(v) for k, v in metrics.items()}
-                record.update(key=f"train/{step + 1}", step=step + 1, pairs_per_s=s.batch_size / (now - last_time))
-                log.write(record)
+                record.update(key=f"train/{step + 1}", pairs_per_s=s.batch_size / (now - last_time))
+                log.write(step + 1, record)
             last_time = time.perf_counter()
             if s.checkpoint_every and ((step + 1) % s.checkpoint_every == 0 or step + 1 == s.steps):
                 state = {"params": params, "opt_state": opt_state, "step": np.int64(step + 1)}
                 checkpoints.save(step + 1, state, metadata)
+                log.flush()
             if s.eval_every and (step + 1) % s.eval_every == 0 and step + 1 != s.steps:
                 run_eval(step + 1, params)
     bar.close()
