@@ -4,8 +4,9 @@ One process, one model (SmolLM2-135M-Instruct from the embedded GGUF, float32), 
 lets requests join the running batch at the next decode step (``join_running=true``); the peer is the same server
 and engine with ``join_running=false``, where a request that arrives while a batch decodes waits for that batch to
 finish (the old behaviour). Clients are the official ``openai`` client streaming over loopback; each of 1, 8 and 32
-concurrent clients starts at a staggered time (spread over ``--spread-s``) and sends its requests one after another
-(chat questions whose answers end at different lengths; greedy, at most ``--max-tokens`` tokens). The two servers
+concurrent clients starts at a staggered time (spread over ``--spread-s``) and sends its requests one after another:
+chat questions, greedy, each with its own ``max_tokens`` drawn from 8..``--max-tokens`` (seeded), as answer lengths
+differ in real traffic; answers that reach a stop token end earlier. The two servers
 run interleaved per concurrency (same machine load) and give the same answers (the count of identical answers is
 recorded; greedy decoding on the same compiled step, so only float summation order over cache positions can differ),
 so the difference is scheduling alone.
@@ -22,6 +23,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import subprocess
 import threading
 import time
@@ -45,7 +47,7 @@ QUESTIONS = [
     "What is 2 + 2?",
     "Describe the water cycle in detail.",
 ]
-REQUESTS = {1: 4, 8: 24, 32: 32}  # requests in all at each concurrency
+REQUESTS = {1: 2, 8: 16, 32: 32}  # requests in all at each concurrency
 
 
 def machine_note() -> str:
@@ -62,6 +64,8 @@ def machine_note() -> str:
 def run_clients(url: str, clients: int, total: int, max_tokens: int, spread_s: float) -> dict:
     """``clients`` streaming clients sharing ``total`` requests; their timings and answers."""
     per_client = [list(range(c, total, clients)) for c in range(clients)]
+    rng = random.Random(clients)
+    limits = [rng.randint(8, max_tokens) for _ in range(total)]
     records: dict[int, dict] = {}
     lock = threading.Lock()
 
@@ -74,7 +78,7 @@ def run_clients(url: str, clients: int, total: int, max_tokens: int, spread_s: f
             stream = api.chat.completions.create(
                 model="bench",
                 messages=[{"role": "user", "content": QUESTIONS[r % len(QUESTIONS)]}],
-                max_tokens=max_tokens,
+                max_tokens=limits[r],
                 temperature=0,
                 stream=True,
                 stream_options={"include_usage": True},
@@ -111,8 +115,8 @@ def main() -> None:
     parser.add_argument("--weights", default="smollm2")
     parser.add_argument("--arch", default="smollm2_135m")
     parser.add_argument("--slots", type=int, default=8)
-    parser.add_argument("--max-tokens", type=int, default=128)
-    parser.add_argument("--spread-s", type=float, default=2.0)
+    parser.add_argument("--max-tokens", type=int, default=64)
+    parser.add_argument("--spread-s", type=float, default=4.0)
     parser.add_argument("--clients", default="1,8,32")
     args = parser.parse_args()
 
@@ -149,7 +153,7 @@ def main() -> None:
     total = len(pairs)
 
     machine = (
-        f"{machine_note()}; {args.weights} float32, {args.slots} slots, greedy, max_tokens={args.max_tokens}, "
+        f"{machine_note()}; {args.weights} float32, {args.slots} slots, greedy, max_tokens 8..{args.max_tokens}, "
         f"arrivals spread over {args.spread_s:g} s; {same}/{total} answers identical in both schedules; "
         f"shared machine, 1-min load average "
         f"{load_start[0]:.1f} at start, {os.getloadavg()[0]:.1f} at end"
