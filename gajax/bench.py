@@ -14,8 +14,8 @@ BENCHMARKS_DIR = Path(__file__).resolve().parents[1] / "benchmarks"
 
 @dataclasses.dataclass(frozen=True)
 class BenchConfig:
-    """``area`` names ``benchmarks/<area>.py`` (decoder, encoder, retrieval, train, risk_identification); ``args``
-    are passed to it."""
+    """``area`` names ``benchmarks/<area>.py`` (decoder, encoder, retrieval, serving, train, risk_identification);
+    ``args`` are passed to it."""
 
     area: str = "retrieval"
     args: tuple[str, ...] = ()

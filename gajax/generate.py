@@ -279,6 +279,15 @@ def _cut_at_stop(text: str, stops: Sequence[str]) -> tuple[str, bool]:
     return (text[:cut], True) if cut >= 0 else (text, False)
 
 
+def stream_safe_length(text: str, stops: Sequence[str]) -> int:
+    """How much of a partial ``text`` can be streamed: all but what could still become a stop string or an
+    incomplete UTF-8 character (shown as U+FFFD while its bytes are still arriving)."""
+    safe = len(text) - max((len(s) - 1 for s in stops), default=0)
+    while safe > 0 and text[safe - 1] == "\ufffd":
+        safe -= 1
+    return max(safe, 0)
+
+
 class Generator:
     """A reusable generation engine for one model: buckets, compiled prefill/decode, host-side stop strings.
 
@@ -601,10 +610,7 @@ class _Streamer:
         ids = [t for t in rows[0] if t not in self.stop_ids]
         text = self.tokenizer.decode(ids, skip_special_tokens=True)
         text, _ = _cut_at_stop(text, self.stops)
-        # Hold back what could still become a stop string or an incomplete character.
-        safe = len(text) - max((len(s) - 1 for s in self.stops), default=0)
-        while safe > 0 and text[safe - 1] == "\ufffd":
-            safe -= 1
+        safe = stream_safe_length(text, self.stops)
         if safe > self.printed:
             sys.stdout.write(text[self.printed : safe])
             sys.stdout.flush()

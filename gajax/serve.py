@@ -7,24 +7,25 @@ Endpoints:
   ``keep``, ``dedup_threshold``. Answer: ``{"results": [{"query": q, "guidelines": [{"id", "text", "kind",
   "score", "rank"}, ...]}, ...]}``, one entry per query in request order.
 
-Requests from concurrent clients are queued; one worker thread takes up to ``max_batch`` queries (waiting at
-most ``max_wait_ms`` for more) and answers them with one embedding call and one batched index search. Bodies
-over ``max_request_bytes``, more than ``max_queries`` queries or a query over ``max_query_chars`` get 413;
-malformed requests get 400; each error body is ``{"error": "..."}`` naming the limit or field.
+Requests from concurrent clients are queued (at most ``max_queue``; more get 429 with ``Retry-After``); one
+worker thread takes up to ``max_batch`` queries (waiting at most ``max_wait_ms`` for more) and answers them with
+one embedding call and one batched index search. Bodies over ``max_request_bytes``, more than ``max_queries``
+queries or a query over ``max_query_chars`` get 413; a missing ``Content-Length`` 411; malformed requests 400; each
+error body is ``{"error": "..."}`` naming the limit or field. The HTTP layer is :mod:`gajax.httpd`, shared with
+``serve-llm``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import queue
 import threading
 import time
 from concurrent.futures import Future
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from gajax.httpd import HTTPError, JSONHandler, Server, admit
 from gajax.index import GuidelineRetriever, open_retriever
 
 
@@ -41,17 +42,14 @@ class ServeConfig:
     dedup_threshold: float = 0.5
     max_batch: int = 64
     max_wait_ms: float = 5.0
+    max_queue: int = 256
     max_request_bytes: int = 1 << 20
     max_queries: int = 64
     max_query_chars: int = 4000
 
 
-class RequestError(ValueError):
+class RequestError(HTTPError):
     """A request the server refuses, with its HTTP status."""
-
-    def __init__(self, status: HTTPStatus, message: str):
-        super().__init__(message)
-        self.status = status
 
 
 @dataclasses.dataclass
@@ -66,19 +64,19 @@ class _Job:
 class Batcher:
     """Collects queued jobs into batches and answers them on one worker thread."""
 
-    def __init__(self, retriever: GuidelineRetriever, max_batch: int, max_wait_ms: float):
+    def __init__(self, retriever: GuidelineRetriever, max_batch: int, max_wait_ms: float, max_queue: int = 256):
         self.retriever = retriever
         self.max_batch = max_batch
         self.max_wait = max_wait_ms / 1e3
-        self.jobs: queue.Queue[_Job | None] = queue.Queue()
+        self.jobs: queue.Queue[_Job | None] = queue.Queue(maxsize=max_queue)
         self.batches = 0
         self.worker = threading.Thread(target=self._loop, name="guideline-batcher", daemon=True)
         self.worker.start()
 
     def submit(self, queries: list[str], top_n: int, keep: int, threshold: float) -> Future:
-        """Queue a request; the future resolves to one result list per query."""
+        """Queue a request; the future resolves to one result list per query (429 when the queue is full)."""
         job = _Job(queries, top_n, keep, threshold, Future())
-        self.jobs.put(job)
+        admit(self.jobs, job)
         return job.future
 
     def close(self) -> None:
@@ -123,12 +121,8 @@ class Batcher:
                 start += len(job.queries)
 
 
-def parse_request(body: bytes, cfg: ServeConfig) -> tuple[list[str], int, int, float]:
-    """Validate a ``/retrieve`` body: ``(queries, top_n, keep, dedup_threshold)`` or :class:`RequestError`."""
-    try:
-        payload = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise RequestError(HTTPStatus.BAD_REQUEST, f"body is not valid JSON: {err}") from None
+def parse_request(payload: Any, cfg: ServeConfig) -> tuple[list[str], int, int, float]:
+    """Validate a parsed ``/retrieve`` body: ``(queries, top_n, keep, dedup_threshold)`` or :class:`RequestError`."""
     if not isinstance(payload, dict):
         raise RequestError(HTTPStatus.BAD_REQUEST, "body must be a JSON object with 'queries' or 'query'")
     if "query" in payload:
@@ -174,9 +168,8 @@ class GuidelineServer:
     def __init__(self, retriever: GuidelineRetriever, cfg: ServeConfig):
         self.cfg = cfg
         self.retriever = retriever
-        self.batcher = Batcher(retriever, cfg.max_batch, cfg.max_wait_ms)
-        self.httpd = ThreadingHTTPServer((cfg.host, cfg.port), self._handler_class())
-        self.httpd.daemon_threads = True
+        self.batcher = Batcher(retriever, cfg.max_batch, cfg.max_wait_ms, cfg.max_queue)
+        self.httpd = Server((cfg.host, cfg.port), self._handler_class())
         self._thread: threading.Thread | None = None
 
     @property
@@ -206,61 +199,36 @@ class GuidelineServer:
             "index": self.retriever.index.method,
         }
 
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+    def _handler_class(self) -> type[JSONHandler]:
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:  # quiet by default
-                return
-
-            def _send(self, status: HTTPStatus, payload: dict[str, Any]) -> None:
-                body = json.dumps(payload, ensure_ascii=False).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+        class Handler(JSONHandler):
+            max_body_bytes = server.cfg.max_request_bytes
+            max_body_name = "max_request_bytes"
 
             def do_GET(self) -> None:
                 if self.path == "/health":
-                    self._send(HTTPStatus.OK, server.health())
+                    self.send_json(HTTPStatus.OK, server.health())
                 else:
-                    self._send(HTTPStatus.NOT_FOUND, {"error": f"no endpoint GET {self.path}; try /health"})
+                    self.send_json(HTTPStatus.NOT_FOUND, {"error": f"no endpoint GET {self.path}; try /health"})
 
             def do_POST(self) -> None:
-                if self.path != "/retrieve":
-                    self._send(
-                        HTTPStatus.NOT_FOUND, {"error": f"no endpoint POST {self.path}; try /retrieve"}
-                    )
-                    return
-                length_header = self.headers.get("Content-Length")
-                if length_header is None or not length_header.isdigit():
-                    self.close_connection = True
-                    self._send(HTTPStatus.LENGTH_REQUIRED, {"error": "a Content-Length header is required"})
-                    return
-                length = int(length_header)
-                if length > server.cfg.max_request_bytes:
-                    self.close_connection = True  # the unread body must not be taken for the next request
-                    limit = server.cfg.max_request_bytes
-                    message = f"body has {length} bytes, the limit is max_request_bytes={limit}"
-                    self._send(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": message})
-                    return
                 try:
-                    queries, top_n, keep, threshold = parse_request(self.rfile.read(length), server.cfg)
+                    if self.path != "/retrieve":
+                        raise RequestError(HTTPStatus.NOT_FOUND, f"no endpoint POST {self.path}; try /retrieve")
+                    queries, top_n, keep, threshold = parse_request(self.read_json(), server.cfg)
                     results = server.batcher.submit(queries, top_n, keep, threshold).result()
-                except RequestError as err:
-                    self._send(err.status, {"error": str(err)})
+                except HTTPError as err:
+                    self.send_error_json(err)
                     return
                 except Exception as err:
-                    self._send(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": f"{type(err).__name__}: {err}"})
+                    self.send_json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": f"{type(err).__name__}: {err}"})
                     return
                 answer = [
                     {"query": q, "guidelines": [r.to_record() for r in found]}
                     for q, found in zip(queries, results, strict=True)
                 ]
-                self._send(HTTPStatus.OK, {"results": answer})
+                self.send_json(HTTPStatus.OK, {"results": answer})
 
         return Handler
 

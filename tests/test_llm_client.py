@@ -165,8 +165,9 @@ def test_server_rejects_bad_requests_with_openai_errors():
             (json.dumps({**ok, "messages": [{"role": "robot", "content": "x"}]}).encode(), 400, "messages"),
             (json.dumps({**ok, "max_tokens": 65}).encode(), 400, "max_tokens"),
             (json.dumps({**ok, "temperature": 3}).encode(), 400, "temperature"),
-            (json.dumps({**ok, "stream": True}).encode(), 400, "stream"),
-            (json.dumps({**ok, "messages": user("x" * 3000)}).encode(), 413, None),
+            (json.dumps({**ok, "stream": "yes"}).encode(), 400, "stream"),
+            (json.dumps({**ok, "n": 0}).encode(), 400, "n"),
+            (json.dumps({**ok, "messages": user("x" * 3000)}).encode(), 413, "Content-Length"),
         ]
         for raw, status_expected, param in cases:
             status, body, _ = post(url, raw)
@@ -193,6 +194,25 @@ def test_full_queue_answers_429_with_retry_after():
         assert 429 in statuses and 200 in statuses
         refused = next(a for a in answers if a[0] == 429)
         assert refused[2]["Retry-After"] == "1" and refused[1]["error"]["type"] == "rate_limit_error"
+
+
+def test_streaming_and_n_through_the_batching_worker():
+    """Backends other than gajax's decoder stream each answer as one delta, in OpenAI's chunk format."""
+    import openai
+
+    backend = ScriptedBackend()
+    with ChatServer(backend, batch_wait_ms=20) as server:
+        client = openai.OpenAI(base_url=server.url, api_key="unused", max_retries=0)
+        chunks = list(client.chat.completions.create(
+            model="scripted", messages=user("hi"), max_tokens=4, n=2, stream=True,
+            stream_options={"include_usage": True}))
+        assert [c.choices[0].delta.role for c in chunks[:2]] == ["assistant", "assistant"]
+        texts = {0: "", 1: ""}
+        for chunk in chunks[2:-1]:
+            texts[chunk.choices[0].index] += chunk.choices[0].delta.content or ""
+        assert texts == {0: "echo:hi", 1: "echo:hi"}
+        assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens == 4
+        assert backend.calls == [2]  # both choices in one backend call
 
 
 class GarbageThenGood(BaseHTTPRequestHandler):

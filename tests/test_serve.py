@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import json
 import random
+import socket
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -146,3 +149,78 @@ def test_bad_requests_get_clear_errors(server, body, status, message):
 def test_unknown_path(server):
     status, payload = _request(server, "GET", "/nope")
     assert status == 404 and "/health" in payload["error"]
+
+
+def test_200_requests_from_32_threads_no_resets_each_answer_its_own(server):
+    """Under load the deep listen backlog means no connection is reset; every answer matches its own query."""
+    queries = [f"how do I {ACTIONS[i % 5]} {TOPICS[i % 12]} request {i}" for i in range(200)]
+    found_lists = server.retriever.retrieve(queries)
+    expected = {q: [r.guideline.id for r in found] for q, found in zip(queries, found_lists, strict=True)}
+
+    def send(query: str) -> tuple[str, int, dict]:
+        status, payload = _request(server, "POST", "/retrieve", json.dumps({"query": query}).encode())
+        return query, status, payload
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        answers = list(pool.map(send, queries))  # a reset would raise ConnectionResetError here
+    assert len(answers) == 200
+    for query, status, payload in answers:
+        assert status == 200, payload
+        assert payload["results"][0]["query"] == query
+        assert [g["id"] for g in payload["results"][0]["guidelines"]] == expected[query]
+
+
+def _raw(srv: GuidelineServer, head: bytes) -> bytes:
+    """Send raw request bytes and read the whole answer (the server closes the connection)."""
+    with socket.create_connection(srv.address, timeout=10) as sock:
+        sock.sendall(head)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize(
+    ("length_header", "status"),
+    [(b"Content-Length: -1\r\n", b"400"), (b"Content-Length: ten\r\n", b"400"), (b"", b"411")],
+)
+def test_bad_content_length_is_answered_at_once(server, length_header, status):
+    answer = _raw(server, b"POST /retrieve HTTP/1.1\r\nHost: x\r\n" + length_header + b"\r\n")
+    assert answer.startswith(b"HTTP/1.1 " + status)
+    assert b"Content-Length" in answer.split(b"\r\n\r\n", 1)[1]  # the error names the header
+
+
+class SlowRetriever:
+    """The real retriever, half a second per batch (so requests queue up)."""
+
+    def __init__(self, retriever):
+        self.retriever = retriever
+
+    def retrieve(self, *args, **kwargs):
+        time.sleep(0.5)
+        return self.retriever.retrieve(*args, **kwargs)
+
+
+def test_full_queue_answers_429_with_retry_after(server):
+    cfg = dataclasses.replace(server.cfg, max_batch=1, max_wait_ms=0, max_queue=2)
+    busy = GuidelineServer(server.retriever, cfg)
+    busy.batcher.retriever = SlowRetriever(server.retriever)
+    busy.start()
+    try:
+        host, port = busy.address
+
+        def send(i: int) -> tuple[int, str | None]:
+            conn = http.client.HTTPConnection(host, port, timeout=60)
+            conn.request("POST", "/retrieve", body=json.dumps({"query": f"privacy {i}"}).encode())
+            response = conn.getresponse()
+            response.read()
+            conn.close()
+            return response.status, response.getheader("Retry-After")
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(send, range(8)))
+    finally:
+        busy.close()
+    assert {status for status, _ in answers} == {200, 429}
+    assert all(retry == "1" for status, retry in answers if status == 429)
+    assert sum(status == 200 for status, _ in answers) >= 3  # one answering + two queued
