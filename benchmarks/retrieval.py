@@ -575,13 +575,16 @@ def index_load_rows(size: int, db: np.ndarray, repeats: int) -> list[dict]:
         del searcher
         size_bytes = sum(f["bytes"] for f in files.values())
 
-        def best(fn: Callable[[], Any]) -> float:
-            times = []
+        def best(*fns: Callable[[], Any]) -> list[float]:
+            """The fastest of ``repeats`` runs of each function, run in turn so drift on a shared machine hits
+            all alike."""
+            times = [[] for _ in fns]
             for _ in range(repeats):
-                t = time.perf_counter()
-                fn()
-                times.append(time.perf_counter() - t)
-            return min(times)
+                for fn, spent in zip(fns, times, strict=True):
+                    t = time.perf_counter()
+                    fn()
+                    spent.append(time.perf_counter() - t)
+            return [min(spent) for spent in times]
 
         def sha256_all() -> None:
             for name in files:
@@ -590,10 +593,12 @@ def index_load_rows(size: int, db: np.ndarray, repeats: int) -> list[dict]:
                     while block := f.read(1 << 23):
                         digest.update(block)
 
-        load_s = best(lambda: scann.scann_ops_pybind.load_searcher(tmp))
-        verify_s = best(lambda: verify_index_files(directory, files, "gajax build-library"))
-        checked_s = best(lambda: (verify_index_files(directory, files, ""), scann.scann_ops_pybind.load_searcher(tmp)))
-        sha_s = best(sha256_all)
+        load_s, checked_s, verify_s, sha_s = best(
+            lambda: scann.scann_ops_pybind.load_searcher(tmp),
+            lambda: (verify_index_files(directory, files, ""), scann.scann_ops_pybind.load_searcher(tmp)),
+            lambda: verify_index_files(directory, files, ""),
+            sha256_all,
+        )
     setting = f"{size} vectors, {cfg.method} index of {size_bytes / 2**20:.0f} MiB in {len(files)} files (warm cache)"
     print(
         f"  {size:,}: {size_bytes / 2**20:.0f} MiB; ScaNN load {load_s:.2f} s, xxh3 check {verify_s:.2f} s, checked "
