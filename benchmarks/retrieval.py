@@ -9,6 +9,11 @@ renormalised, and its text is a perturbed copy of the real text (dropped/swapped
 exact repeats). Queries are real embeddings of held-out generated texts, disjoint from the library; ScaNN and
 FAISS settings are chosen on a separate tuning query set, then measured on the evaluation queries.
 
+``--index-load`` measures instead what checking an index costs when it is loaded: for each size the ScaNN index
+is built and saved as gajax saves it (hashing every file after ScaNN wrote it), then loaded again with
+``scann.load_searcher`` alone (the peer) and with gajax's check first (xxh3-128 of every file, then the load);
+sha256 of the same files is shown for comparison. Writes ``retrieval_index_load.json``.
+
 Every method runs in the same process on the same data; recall@20 is measured against the exact search. Writes
 ``benchmarks/results/retrieval.json`` (rows ``metric, setting, gajax, peer, ratio, unit, higher_is_better``;
 the peer is exact brute force; ``gajax`` holds the measured method, named in ``setting``),
@@ -547,6 +552,79 @@ def run_size(
     return rows
 
 
+def index_load_rows(size: int, db: np.ndarray, repeats: int) -> list[dict]:
+    """Build and save ``db``'s ScaNN index as gajax does; time its load with and without the file check."""
+    import hashlib
+
+    import scann
+
+    from gajax.index import index_files, verify_index_files
+
+    n = len(db)
+    cfg = IndexConfig(method="tree_ah" if n >= 20_000 else "brute_force", num_leaves=int(np.sqrt(n)), reorder=250)
+    searcher = build_searcher(db, cfg, K)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        t = time.perf_counter()
+        searcher.serialize(tmp, relative_path=True)
+        serialize_s = time.perf_counter() - t
+        t = time.perf_counter()
+        files = index_files(directory)
+        hash_write_s = time.perf_counter() - t
+        del searcher
+        size_bytes = sum(f["bytes"] for f in files.values())
+
+        def best(*fns: Callable[[], Any]) -> list[float]:
+            """The fastest of ``repeats`` runs of each function, run in turn so drift on a shared machine hits
+            all alike."""
+            times = [[] for _ in fns]
+            for _ in range(repeats):
+                for fn, spent in zip(fns, times, strict=True):
+                    t = time.perf_counter()
+                    fn()
+                    spent.append(time.perf_counter() - t)
+            return [min(spent) for spent in times]
+
+        def sha256_all() -> None:
+            for name in files:
+                digest = hashlib.sha256()
+                with (directory / name).open("rb") as f:
+                    while block := f.read(1 << 23):
+                        digest.update(block)
+
+        load_s, checked_s, verify_s, sha_s = best(
+            lambda: scann.scann_ops_pybind.load_searcher(tmp),
+            lambda: (verify_index_files(directory, files, ""), scann.scann_ops_pybind.load_searcher(tmp)),
+            lambda: verify_index_files(directory, files, ""),
+            sha256_all,
+        )
+    setting = f"{size} vectors, {cfg.method} index of {size_bytes / 2**20:.0f} MiB in {len(files)} files (warm cache)"
+    print(
+        f"  {size:,}: {size_bytes / 2**20:.0f} MiB; ScaNN load {load_s:.2f} s, xxh3 check {verify_s:.2f} s, checked "
+        f"load {checked_s:.2f} s (x{checked_s / load_s:.2f}); sha256 {sha_s:.2f} s; serialize {serialize_s:.2f} s + "
+        f"hash {hash_write_s:.2f} s",
+        flush=True,
+    )
+    for metric, value, peer, label in (
+        ("index_load_s", checked_s, load_s, "gajax: xxh3 check of every file + ScaNN load; peer: ScaNN load alone"),
+        ("index_check_s", verify_s, sha_s, "gajax: xxh3-128 of every index file; peer: sha256 of the same files"),
+        ("index_save_s", serialize_s + hash_write_s, serialize_s, "gajax: ScaNN serialize + hashing; peer: serialize"),
+    ):
+        rows.append(
+            {
+                "metric": metric,
+                "setting": f"{setting}; {label}",
+                "gajax": round(value, 4),
+                "peer": round(peer, 4),
+                "ratio": round(value / peer, 4),
+                "unit": "s",
+                "higher_is_better": False,
+            }
+        )
+    return rows
+
+
 def plot(curves: dict, path: Path) -> None:
     import matplotlib
 
@@ -600,6 +678,8 @@ def main() -> None:
         help="ScaNN exact-reordering depths tried on the tuning queries",
     )
     parser.add_argument("--no-faiss", action="store_true")
+    parser.add_argument("--index-load", action="store_true", help="only measure the checked index load")
+    parser.add_argument("--repeats", type=int, default=3, help="timed repeats of each load (--index-load)")
     parser.add_argument("--cache", default=str(Path.home() / ".cache" / "gajax" / "retrieval_bench"))
     parser.add_argument("--out", default=str(RESULTS / "retrieval.json"))
     args = parser.parse_args()
@@ -638,6 +718,14 @@ def main() -> None:
             plot(curves, out.with_suffix(".png"))
         print(f"wrote {out}; {machine}", flush=True)
 
+    if args.index_load:
+        out = out.with_name("retrieval_index_load.json")
+        for size in sizes:
+            db, _ = grow(real, size, args.noise, seed=size)
+            rows += index_load_rows(size, db, args.repeats)
+            del db
+            save()
+        return
     for size in sizes:
         db, _ = grow(real, size, args.noise, seed=size)
         rows += run_size(size, db, queries, tune_q, args, curves)

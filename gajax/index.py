@@ -2,8 +2,11 @@
 
 ``build_searcher`` follows ScaNN's own rules unless told otherwise: brute force under 20k guidelines,
 asymmetric hashing (AH) + exact reordering under 100k, a partitioning tree + AH + exact reordering above. A
-:class:`GuidelineIndex` is saved in ``<library>/index/`` with ``index.json`` recording the library's hash;
-loading refuses an index whose hash, count or dimension differs from the library it is served with.
+:class:`GuidelineIndex` is saved in ``<library>/index/`` with ``index.json`` recording the library's hash and
+encoder, the command that rebuilds it, and the size and xxh3-128 hash of every file ScaNN wrote. Loading refuses
+an index whose library hash, encoder, count or dimension differs from the library it is served with, or whose
+files are missing or changed, before ScaNN reads any of them (xxh3 runs at several GB/s, so checking costs a
+fraction of ScaNN's own load; ``benchmarks/retrieval.py --index-load`` measures it).
 
 ``retrieve`` is the paper's Stage-2 lookup: the top 20 guidelines per query, fuzzy deduplicated in rank order
 (an item survives if its ratio against every survivor is below 0.5), the first 6 survivors kept.
@@ -14,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 import shutil
 from pathlib import Path
 from typing import Any, Literal
@@ -21,15 +25,49 @@ from typing import Any, Literal
 import numpy as np
 from rapidfuzz import fuzz
 
+from gajax.integrity import file_digest
 from gajax.library import EmbedFn, Guideline, Library, LibraryError
 
 INDEX_DIR = "index"
 INDEX_MANIFEST = "index.json"
+INDEX_FORMAT = 2
+REBUILD_LIBRARY = "gajax build-library"
+REBUILD_SEED = "gajax build-seed rebuild=true"
 Method = Literal["auto", "brute_force", "ah", "tree_ah"]
 
 
 class IndexMismatchError(LibraryError):
-    """An index that was not built from the library it is loaded with."""
+    """An index that was not built from the library it is loaded with, or whose files are damaged."""
+
+
+def index_files(directory: Path) -> dict[str, dict[str, Any]]:
+    """``{name: {"bytes", "xxh3_128"}}`` of every file in ``directory`` but ``index.json``."""
+    return {
+        p.name: {"bytes": p.stat().st_size, "xxh3_128": file_digest(p)}
+        for p in sorted(directory.iterdir())
+        if p.is_file() and p.name != INDEX_MANIFEST
+    }
+
+
+def verify_index_files(directory: Path, files: dict[str, Any], rebuild: str) -> None:
+    """Refuse (naming the file and ``rebuild``, the command that rebuilds the index) a file of ``files`` that is
+    missing or whose size or hash differs."""
+    for name, want in files.items():
+        path = directory / name
+        if Path(name).name != name or not isinstance(want, dict):
+            raise IndexMismatchError(f"{directory / INDEX_MANIFEST}: bad entry for {name!r}; rebuild with '{rebuild}'")
+        if not path.is_file():
+            raise IndexMismatchError(f"{path}: missing (index.json lists it); rebuild the index with '{rebuild}'")
+        size = path.stat().st_size
+        if size != want.get("bytes"):
+            raise IndexMismatchError(
+                f"{path}: {size} bytes, index.json expects {want.get('bytes')}; rebuild the index with '{rebuild}'"
+            )
+        if file_digest(path) != want.get("xxh3_128"):
+            raise IndexMismatchError(
+                f"{path}: content differs from what was built (xxh3 hash mismatch); rebuild the index with "
+                f"'{rebuild}'"
+            )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,7 +151,8 @@ def exact_search(
 
 @dataclasses.dataclass
 class GuidelineIndex:
-    """A ScaNN searcher bound to one library (by ``library_hash``, count and dimension)."""
+    """A ScaNN searcher bound to one library (by ``library_hash``, count and dimension) and its ``encoder``
+    (``{name, weights_hash}``)."""
 
     searcher: Any
     library_hash: str
@@ -121,6 +160,7 @@ class GuidelineIndex:
     dim: int
     method: str
     config: IndexConfig
+    encoder: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def build(cls, library: Library, cfg: IndexConfig = IndexConfig(), k: int = 20) -> GuidelineIndex:
@@ -133,6 +173,7 @@ class GuidelineIndex:
             library.encoder.dim,
             choose_method(len(library), cfg.method),
             cfg,
+            _encoder_of(library),
         )
 
     def search(self, queries: np.ndarray, k: int = 20) -> tuple[np.ndarray, np.ndarray]:
@@ -149,55 +190,97 @@ class GuidelineIndex:
         )
         return np.asarray(idx, np.int64), np.asarray(dist, np.float32)
 
-    def save(self, library_dir: str | Path) -> Path:
-        """Serialize into ``<library_dir>/index/`` (replacing an older index) with ``index.json``."""
+    def save(self, library_dir: str | Path, rebuild: str = REBUILD_LIBRARY) -> Path:
+        """Serialize into ``<library_dir>/index/`` (replacing an older index) with ``index.json``: the library's
+        hash and encoder, ``rebuild`` (the command that rebuilds it) and each file's size and hash."""
         directory = Path(library_dir) / INDEX_DIR
         if directory.exists():
             shutil.rmtree(directory)
         directory.mkdir(parents=True)
         self.searcher.serialize(str(directory), relative_path=True)
         meta = {
+            "format": INDEX_FORMAT,
             "library_hash": self.library_hash,
+            "encoder": self.encoder,
             "count": self.count,
             "dim": self.dim,
             "method": self.method,
             "config": dataclasses.asdict(self.config),
+            "rebuild": rebuild,
+            "files": index_files(directory),  # read back while still in the page cache
         }
         (directory / INDEX_MANIFEST).write_text(json.dumps(meta, indent=2) + "\n")
         return directory
 
     @classmethod
-    def load(cls, library: Library, library_dir: str | Path) -> GuidelineIndex:
-        """Load ``<library_dir>/index/``, refusing it unless it was built from ``library``."""
-        import scann
-
+    def verify(cls, library: Library, library_dir: str | Path) -> dict[str, Any]:
+        """Check ``<library_dir>/index/`` against ``library`` and its own file hashes; returns ``index.json``."""
         directory = Path(library_dir) / INDEX_DIR
         meta_path = directory / INDEX_MANIFEST
+        rebuild = f"{REBUILD_LIBRARY}' (the seed library: '{REBUILD_SEED}"
         try:
             meta = json.loads(meta_path.read_text())
         except FileNotFoundError:
-            raise IndexMismatchError(f"{meta_path}: no index; build one with 'gajax build-library'") from None
-        except json.JSONDecodeError as err:
-            raise IndexMismatchError(f"{meta_path}: not valid JSON ({err})") from None
-        if meta.get("library_hash") != library.library_hash:
+            raise IndexMismatchError(f"{meta_path}: no index; build one with '{rebuild}'") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise IndexMismatchError(f"{meta_path}: not valid JSON ({err}); rebuild with '{rebuild}'") from None
+        if not isinstance(meta, dict) or not isinstance(meta.get("rebuild"), str):
+            raise IndexMismatchError(f"{meta_path}: not a gajax index manifest; rebuild with '{rebuild}'")
+        rebuild = meta["rebuild"]
+        kinds = {"format": int, "library_hash": str, "encoder": dict, "count": int, "dim": int, "method": str,
+                 "config": dict, "files": dict}
+        wrong = [k for k, kind in kinds.items() if not isinstance(meta.get(k), kind)]
+        if wrong or meta["format"] != INDEX_FORMAT:
             raise IndexMismatchError(
-                f"{directory}: index was built for library {str(meta.get('library_hash'))[:12]}, but the "
-                f"library has hash {library.library_hash[:12]} ({len(library)} guidelines); rebuild the index"
+                f"{meta_path}: {'bad or missing ' + ', '.join(wrong) if wrong else 'format ' + str(meta['format'])}"
+                f" (this gajax reads index format {INDEX_FORMAT} with file hashes); rebuild with '{rebuild}'"
             )
-        if meta.get("count") != len(library) or meta.get("dim") != library.encoder.dim:
+        if meta["library_hash"] != library.library_hash:
             raise IndexMismatchError(
-                f"{directory}: index holds {meta.get('count')} x {meta.get('dim')}, the library "
-                f"{len(library)} x {library.encoder.dim}"
+                f"{directory}: index was built for library {meta['library_hash'][:12]}, but the library has "
+                f"hash {library.library_hash[:12]} ({len(library)} guidelines); rebuild the index with '{rebuild}'"
             )
-        searcher = scann.scann_ops_pybind.load_searcher(str(directory))
-        return cls(
-            searcher,
-            meta["library_hash"],
-            meta["count"],
-            meta["dim"],
-            meta["method"],
-            IndexConfig(**meta["config"]),
-        )
+        encoder = _encoder_of(library)
+        if meta["encoder"] != encoder:
+            raise IndexMismatchError(
+                f"{meta_path}: index was built from encoder {meta['encoder']}, the library's is {encoder}; "
+                f"rebuild with '{rebuild}'"
+            )
+        if meta["count"] != len(library) or meta["dim"] != library.encoder.dim:
+            raise IndexMismatchError(
+                f"{directory}: index holds {meta['count']} x {meta['dim']}, the library "
+                f"{len(library)} x {library.encoder.dim}; rebuild with '{rebuild}'"
+            )
+        present = {p.name for p in directory.iterdir() if p.is_file() and p.name != INDEX_MANIFEST}
+        if not meta["files"] or present - meta["files"].keys():  # ScaNN must read no file that was not checked
+            raise IndexMismatchError(
+                f"{meta_path}: does not list {sorted(present - meta['files'].keys()) or 'any file'} of {directory}; "
+                f"rebuild with '{rebuild}'"
+            )
+        verify_index_files(directory, meta["files"], rebuild)
+        return meta
+
+    @classmethod
+    def load(cls, library: Library, library_dir: str | Path) -> GuidelineIndex:
+        """Load ``<library_dir>/index/``, refusing it unless it was built from ``library`` and its files are the
+        ones that were written (checked before ScaNN reads them)."""
+        import scann
+
+        meta = cls.verify(library, library_dir)
+        directory = Path(library_dir) / INDEX_DIR
+        try:
+            config = IndexConfig(**meta["config"])
+            searcher = scann.scann_ops_pybind.load_searcher(str(directory))
+        except Exception as err:  # ScaNN raises RuntimeError with C++ messages; a bad config a TypeError
+            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise IndexMismatchError(
+                f"{directory}: cannot load the index ({reason}); rebuild with '{meta['rebuild']}'"
+            ) from None
+        return cls(searcher, meta["library_hash"], meta["count"], meta["dim"], meta["method"], config, meta["encoder"])
+
+
+def _encoder_of(library: Library) -> dict[str, str]:
+    return {"name": library.encoder.name, "weights_hash": library.encoder.weights_hash}
 
 
 def dedup_ranked(texts: list[str], threshold: float = 0.5, keep: int = 6) -> list[int]:
@@ -269,23 +352,33 @@ class GuidelineRetriever:
         return results
 
 
-def open_retriever(library_dir: str | Path, encoder: str = "") -> GuidelineRetriever:
-    """A retriever over a saved library, embedding queries with ``encoder`` (empty: the library's own
-    encoder).
+def query_encoder_for(library: Library, library_dir: str | Path, encoder: str = "") -> EmbedFn:
+    """The query side the library's manifest names: its encoder's query tower (``encoder`` replaces the encoder
+    by name), then the tuned top layers and query adapter stored in the library when it has them (the seed
+    library). Refuses an encoder whose weights hash differs from the one that embedded the library."""
+    from gajax.seed import seed_encoder, tuned_query_fn
 
-    Refuses an encoder whose weights hash differs from the one recorded in the library's manifest.
-    """
-    from gajax.library import load_encoder
-
-    library = Library.load(library_dir)
-    embed_fn, info = load_encoder(encoder or library.encoder.name, kind="query")
+    query = library.query_encoder or {"name": library.encoder.name}
+    embed_fn, info = seed_encoder(encoder or query["name"])
     if info.weights_hash != library.encoder.weights_hash:
         raise LibraryError(
             f"{library_dir}: embeddings were made by {library.encoder.name} "
             f"(weights {library.encoder.weights_hash[:12]}), "
             f"the query encoder {info.name} has weights {info.weights_hash[:12]}"
         )
-    return GuidelineRetriever(library, GuidelineIndex.load(library, library_dir), embed_fn)
+    if not query.get("adapter"):
+        return embed_fn
+    directory = Path(library_dir)
+    top_layers = directory / query["top_layers"] if query.get("top_layers") else None
+    return tuned_query_fn(directory / query["adapter"], top_layers, encoder or query["name"])
+
+
+def open_retriever(library_dir: str | Path, encoder: str = "", name: str = "") -> GuidelineRetriever:
+    """A retriever over a saved library and its index whose queries go through the query encoder its manifest
+    names (see :func:`query_encoder_for`); ``name`` is what records name it by (empty: the library's hash)."""
+    library = Library.load(library_dir)
+    index = GuidelineIndex.load(library, library_dir)
+    return GuidelineRetriever(library, index, query_encoder_for(library, library_dir, encoder), name)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -350,20 +443,32 @@ class BuildLibraryConfig:
 
 
 def run_build_library(cfg: BuildLibraryConfig) -> int:
-    """Runner of ``gajax build-library``: dedup, embed and save the library, index it, write the pairs."""
-    from gajax.library import build_library
+    """Runner of ``gajax build-library``: dedup, embed, save and index the library in a temporary directory that
+    replaces ``output`` only when everything succeeded; then write the pairs."""
+    from gajax.library import build_library, replace_dir
+    from gajax.records import write_jsonl
 
-    library = build_library(
+    output = Path(cfg.output)
+    if output.exists() and any(output.iterdir()) and not (output / "manifest.json").exists():
+        raise LibraryError(f"output {output} exists and is not a library directory; choose another output")
+    library, pairs = build_library(
         cfg.raw,
         cfg.inputs,
-        cfg.output,
-        cfg.pairs,
         encoder=cfg.encoder,
         detections_path=cfg.detections or None,
         version=cfg.version,
         threshold=cfg.dedup_threshold,
         neighbours=cfg.dedup_neighbours,
     )
-    index = GuidelineIndex.build(library, cfg.index)
-    print(f"index ({index.method}) saved in {index.save(cfg.output)}")
+    staging = output.with_name(f".{output.name}.tmp-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        library.save(staging)
+        index = GuidelineIndex.build(library, cfg.index)
+        index.save(staging)
+        replace_dir(staging, output)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    write_jsonl(cfg.pairs, pairs)
+    print(f"library {output}: {len(library)} guidelines, index ({index.method}); pairs in {cfg.pairs}")
     return 0

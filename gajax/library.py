@@ -2,8 +2,9 @@
 
 A library directory holds ``guidelines.jsonl`` (one :class:`Guideline` per line), ``embeddings.npy`` (float32,
 one L2-normalised row per guideline, same order) and ``manifest.json`` (file hashes, the encoder that produced
-the embeddings, a version label and ``library_hash``, which an index records to prove it belongs to this
-library).
+the embeddings, the query encoder that belongs to them, a version label and ``library_hash``, which an index
+records to prove it belongs to this library). The query encoder is the guideline encoder's query tower, or,
+for the seed library, that tower with fine-tuned top layers and a query adapter stored beside the embeddings.
 
 ``dedup_guidelines`` merges guidelines whose fuzzy ratio is at least a threshold (0.75 in the paper). It gives
 the result of the greedy exhaustive pairwise pass (walk in order; merge an item into the first kept item it
@@ -16,6 +17,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
+import shutil
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -51,6 +54,8 @@ LIBRARY_FORMAT = 1
 GUIDELINES_FILE = "guidelines.jsonl"
 EMBEDDINGS_FILE = "embeddings.npy"
 MANIFEST_FILE = "manifest.json"
+MANIFEST_KEYS = {"format": int, "count": int, "dim": int, "encoder": dict, "files": dict, "library_hash": str}
+QUERY_FILES = ("adapter", "top_layers")  # the query_encoder entries that name files inside the library
 
 
 class LibraryError(ValueError):
@@ -126,6 +131,10 @@ def _sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _library_hash(guidelines_sha: str, embeddings_sha: str) -> str:
+    return hashlib.sha256(f"{guidelines_sha}:{embeddings_sha}".encode()).hexdigest()
+
+
 def _normalised(embeddings: np.ndarray) -> np.ndarray:
     embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
     norms = np.linalg.norm(embeddings, axis=1, keepdims=True)
@@ -141,6 +150,7 @@ class Library:
     encoder: EncoderInfo
     version: str = "1"
     manifest: dict[str, Any] = dataclasses.field(default_factory=dict)
+    query_encoder: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         check_unique_ids(self.guidelines)
@@ -180,7 +190,10 @@ class Library:
         return cls(guidelines, embeddings, encoder, version)
 
     def save(self, directory: str | Path) -> Path:
-        """Write the three files; returns the directory. Sets ``manifest`` (and so ``library_hash``)."""
+        """Write the three files; returns the directory. Sets ``manifest`` (and so ``library_hash``).
+
+        ``query_encoder`` (``{name, adapter, top_layers}``; empty: the guideline encoder's query tower) goes into
+        the manifest; the adapter and top-layer files it names must already be in ``directory`` and are hashed."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         write_jsonl(directory / GUIDELINES_FILE, (g.to_record() for g in self.guidelines))
@@ -189,14 +202,19 @@ class Library:
         tmp.replace(directory / EMBEDDINGS_FILE)
         guidelines_sha = _sha256_file(directory / GUIDELINES_FILE)
         embeddings_sha = _sha256_file(directory / EMBEDDINGS_FILE)
+        query = {"name": self.encoder.name, "adapter": None, "top_layers": None, **self.query_encoder}
+        files = {GUIDELINES_FILE: guidelines_sha, EMBEDDINGS_FILE: embeddings_sha}
+        files.update({query[k]: _sha256_file(directory / query[k]) for k in QUERY_FILES if query[k]})
+        self.query_encoder = query
         self.manifest = {
             "format": LIBRARY_FORMAT,
             "version": self.version,
             "count": len(self.guidelines),
             "dim": self.encoder.dim,
             "encoder": dataclasses.asdict(self.encoder),
-            "files": {GUIDELINES_FILE: guidelines_sha, EMBEDDINGS_FILE: embeddings_sha},
-            "library_hash": hashlib.sha256(f"{guidelines_sha}:{embeddings_sha}".encode()).hexdigest(),
+            "query_encoder": query,
+            "files": files,
+            "library_hash": _library_hash(guidelines_sha, embeddings_sha),
         }
         (directory / MANIFEST_FILE).write_text(json.dumps(self.manifest, indent=2) + "\n")
         return directory
@@ -210,14 +228,20 @@ class Library:
             manifest = json.loads(manifest_path.read_text())
         except FileNotFoundError:
             raise LibraryError(f"{manifest_path}: no manifest; is {directory} a library directory?") from None
-        except json.JSONDecodeError as err:
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise LibraryError(f"{manifest_path}: not valid JSON ({err})") from None
-        for key in ("format", "count", "dim", "encoder", "files", "library_hash"):
+        if not isinstance(manifest, dict):
+            raise LibraryError(f"{manifest_path}: expected a JSON object, got {type(manifest).__name__}")
+        for key, kind in MANIFEST_KEYS.items():
             if key not in manifest:
                 raise LibraryError(f"{manifest_path}: missing key {key!r}")
+            if not isinstance(manifest[key], kind) or isinstance(manifest[key], bool):
+                raise LibraryError(f"{manifest_path}: {key!r} must be {kind.__name__}, got {manifest[key]!r}")
         if manifest["format"] != LIBRARY_FORMAT:
             raise LibraryError(f"{manifest_path}: format {manifest['format']}, this gajax reads {LIBRARY_FORMAT}")
         guidelines_path = directory / GUIDELINES_FILE
+        if not guidelines_path.is_file():
+            raise LibraryError(f"{guidelines_path}: missing")
         required = {"id": str, "title": str, "text": str}
         guidelines, first_line = [], {}
         records = read_jsonl(guidelines_path, required)
@@ -248,15 +272,43 @@ class Library:
             raise LibraryError(
                 f"{manifest_path}: count {manifest['count']} but {guidelines_path} has {len(guidelines)}"
             )
-        for name, expected_sha in manifest["files"].items():
+        query = _query_encoder_of(manifest, manifest_path)
+        files = manifest["files"]
+        listed = all(isinstance(v, str) and Path(k).name == k for k, v in files.items())
+        if not listed or not {GUIDELINES_FILE, EMBEDDINGS_FILE} <= files.keys():
+            raise LibraryError(f"{manifest_path}: 'files' must map {GUIDELINES_FILE}, {EMBEDDINGS_FILE} (and "
+                               f"any query encoder files in {directory}) to their sha256")
+        if _library_hash(files[GUIDELINES_FILE], files[EMBEDDINGS_FILE]) != manifest["library_hash"]:
+            raise LibraryError(f"{manifest_path}: library_hash does not match the file hashes it is made of")
+        for name, expected_sha in files.items():
+            if not (directory / name).is_file():
+                raise LibraryError(f"{directory / name}: missing (listed in {manifest_path})")
             actual = _sha256_file(directory / name)
             if actual != expected_sha:
                 raise LibraryError(
                     f"{directory / name}: content hash {actual[:12]} does not match the manifest "
                     f"({expected_sha[:12]}); the file changed after the library was saved"
                 )
-        encoder = EncoderInfo(**manifest["encoder"])
-        return cls(guidelines, embeddings, encoder, str(manifest.get("version", "")), manifest)
+        try:
+            encoder = EncoderInfo(**manifest["encoder"])
+        except TypeError:
+            raise LibraryError(f"{manifest_path}: 'encoder' must be {{name, weights_hash, dim}}") from None
+        return cls(guidelines, embeddings, encoder, str(manifest.get("version", "")), manifest, query)
+
+
+def _query_encoder_of(manifest: dict[str, Any], manifest_path: Path) -> dict[str, Any]:
+    """The manifest's ``query_encoder`` (libraries saved before it existed: the guideline encoder's query tower),
+    checked: a name, and adapter/top-layer file names that the manifest's file hashes cover."""
+    default = {"name": manifest["encoder"].get("name"), "adapter": None, "top_layers": None}
+    query = manifest.get("query_encoder", default)
+    ok = isinstance(query, dict) and isinstance(query.get("name"), str)
+    ok = ok and all(query.get(k) is None or query[k] in manifest["files"] for k in QUERY_FILES)
+    if not ok:
+        raise LibraryError(
+            f"{manifest_path}: 'query_encoder' must be {{name, adapter, top_layers}} naming files listed under "
+            f"'files', got {query!r}"
+        )
+    return query
 
 
 def _record_lines(path: Path) -> Iterable[int]:
@@ -457,7 +509,7 @@ def read_inputs(path: str | Path, detections: str | Path | None = None) -> dict[
     from gajax.detect import read_detections
     from gajax.stage_io import load_inputs
 
-    inputs, _ = load_inputs(path)
+    inputs, _ = load_inputs(path, skip_key=None)  # build-library has no bad_inputs setting
     info = {str(r["id"]): {"prompt": r["prompt"], "category": r.get("category")} for r in inputs}
     if detections:
         for input_id, record in read_detections(detections).items():
@@ -470,8 +522,8 @@ def load_encoder(name: str, kind: str = "guideline") -> tuple[EmbedFn, EncoderIn
     """An ``embed_fn`` by name and its :class:`EncoderInfo` (``dim`` 0: not yet known).
 
     ``hash-ngrams`` or ``hash-ngrams:DIM``: the model-free n-gram encoder. ``minilm`` or a local HF BERT
-    directory: gajax's JAX encoder (``kind`` picks the query or guideline tower); the hash covers its config
-    and weights.
+    directory: gajax's JAX encoder (``kind`` picks the query or guideline tower); the hash covers its config,
+    weights and ``tokenizer.json``.
     """
     if name.startswith("hash-ngrams"):
         dim = int(name.partition(":")[2] or 256)
@@ -485,7 +537,10 @@ def load_encoder(name: str, kind: str = "guideline") -> tuple[EmbedFn, EncoderIn
 
     directory = resolve_weights_dir(name)
     digest = hashlib.sha256()
-    for path in [*sorted(directory.glob("*.safetensors")), directory / "config.json"]:
+    tokenizer = [directory / "tokenizer.json"] if (directory / "tokenizer.json").exists() else []
+    for path in [*sorted(directory.glob("*.safetensors")), directory / "config.json", *tokenizer]:
+        if not path.is_file():
+            raise LibraryError(f"{path}: missing (an encoder directory holds config.json and *.safetensors)")
         digest.update(_sha256_file(path).encode())
     model, tokenizer = build_dual_encoder(RetrieverModelConfig(weights=name))
     encoder = TextEncoder(model, tokenizer)
@@ -496,22 +551,22 @@ def load_encoder(name: str, kind: str = "guideline") -> tuple[EmbedFn, EncoderIn
 def build_library(
     raw_path: str | Path,
     inputs_path: str | Path,
-    output: str | Path,
-    pairs_path: str | Path,
     *,
     encoder: str = "minilm",
     detections_path: str | Path | None = None,
     version: str = "1",
     threshold: float = 0.75,
     neighbours: int = 16,
-) -> Library:
-    """``guidelines_raw.jsonl`` to a saved, deduplicated library and ``pairs.jsonl`` remapped through the
+) -> tuple[Library, list[dict[str, Any]]]:
+    """``guidelines_raw.jsonl`` to a deduplicated library (not yet saved) and the pairs remapped through the
     merge map."""
     info = read_inputs(inputs_path, detections_path)
     from gajax.guidelines import read_guidelines_raw
 
     raw = read_guidelines_raw(raw_path)  # a single file or the part files of a multi-host run
     guidelines, pairs = guidelines_from_raw(raw, info)
+    if not guidelines:
+        raise LibraryError(f"{raw_path}: no guidelines to build a library from")
     embed_fn, encoder_info = load_encoder(encoder, kind="guideline")
     print(f"{len(guidelines)} distinct guidelines from {len(pairs)} inputs; embedding with {encoder_info.name}")
     embeddings = embed_texts([g.text for g in guidelines], embed_fn)
@@ -519,8 +574,21 @@ def build_library(
     kept, id_map = apply_dedup(guidelines, merged_into)
     keep_rows = np.flatnonzero(merged_into == np.arange(len(guidelines)))
     encoder_info = dataclasses.replace(encoder_info, dim=int(embeddings.shape[1]))
-    library = Library(kept, embeddings[keep_rows], encoder_info, version)
-    library.save(output)
-    write_jsonl(pairs_path, remap_pairs(pairs, id_map))
-    print(f"library {output}: {len(kept)} guidelines after dedup (from {len(guidelines)}); pairs in {pairs_path}")
-    return library
+    print(f"{len(kept)} guidelines after dedup (from {len(guidelines)})")
+    return Library(kept, embeddings[keep_rows], encoder_info, version), remap_pairs(pairs, id_map)
+
+
+def replace_dir(staging: Path, target: Path) -> None:
+    """Move the finished directory ``staging`` to ``target``; an existing ``target`` is moved aside first and
+    removed only once ``staging`` is in place (put back if that fails), so one of the two always exists."""
+    aside = target.with_name(f".{target.name}.old-{os.getpid()}")
+    shutil.rmtree(aside, ignore_errors=True)
+    if target.exists():
+        target.rename(aside)
+    try:
+        staging.rename(target)
+    except BaseException:
+        if aside.exists():
+            aside.rename(target)
+        raise
+    shutil.rmtree(aside, ignore_errors=True)

@@ -62,8 +62,13 @@ def read_jsonl(
         try:
             record = json.loads(raw.decode("utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            if is_tail and partial_tail and allow_partial_tail:
-                return
+            if is_tail and partial_tail:
+                if allow_partial_tail:
+                    return
+                raise RecordError(
+                    f"{where}: the last line is cut off (no newline, not valid JSON): the run that wrote "
+                    f"{path.name} was interrupted; finish that run or remove the line"
+                ) from None
             raise RecordError(f"{where}: not valid JSON ({err.msg if hasattr(err, 'msg') else err})") from None
         _check(record, required or {}, where)
         yield record

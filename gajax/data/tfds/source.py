@@ -72,6 +72,8 @@ class TfdsSource:
             builder = tfds.builder(self.name, data_dir=self.data_dir)
         except tfds.core.registered.DatasetNotFoundError:
             builder = None
+        except Exception as err:  # a damaged dataset_info.json: TFDS raises protobuf, JSON or Unicode errors
+            raise self.damaged(Path(where) / self.name, err) from None
         if builder is None or not builder.is_prepared():
             raise RecordError(f"{self.spec}: no prepared dataset {self.name!r} in {where} (build it first)")
         splits = sorted(builder.info.splits.keys())
@@ -87,9 +89,20 @@ class TfdsSource:
         missing = [name for name in required or {} if name not in features]
         if missing:
             raise RecordError(f"{self.spec}: dataset {self.name!r} has no feature {missing}; it has {features}")
-        for start in range(0, len(source), READ_CHUNK):
-            for record in source.__getitems__(range(start, min(start + READ_CHUNK, len(source)))):
-                yield plain(record)
+        try:
+            for start in range(0, len(source), READ_CHUNK):
+                records = source.__getitems__(range(start, min(start + READ_CHUNK, len(source))))
+                yield from (plain(record) for record in records)
+        except RuntimeError as err:  # ArrayRecord's checksums: "Corrupted Riegeli/records file", "open() failed"
+            raise self.damaged(Path(builder.data_dir), err) from None
+
+    def damaged(self, directory: Path, err: Exception) -> RecordError:
+        """The one-line error for a prepared dataset whose files cannot be read."""
+        reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:300]
+        return RecordError(
+            f"{self.spec}: the prepared dataset in {directory} is damaged ({reason}); rebuild it with "
+            f"'gajax build-tfds dataset={self.name} data_dir=... rebuild=true'"
+        )
 
 
 def read_records(
