@@ -145,13 +145,18 @@ def _orbax_errors(where: epath.Path) -> Iterator[None]:
 
 
 def _drop_late_loop_callbacks() -> None:
-    """Install (once) an unraisable-exception hook that drops "Event loop is closed" from abandoned reads."""
+    """Install (once) an unraisable-exception hook that drops the errors of reads abandoned after the first one
+    failed ("Event loop is closed", Orbax read coroutines collected with their exception)."""
     previous = sys.unraisablehook
     if getattr(previous, "gajax_filter", False):
         return
 
     def hook(unraisable: Any) -> None:
-        if isinstance(unraisable.exc_value, RuntimeError) and "Event loop is closed" in str(unraisable.exc_value):
+        closed_loop = isinstance(unraisable.exc_value, RuntimeError) and "Event loop is closed" in str(
+            unraisable.exc_value
+        )
+        code = getattr(unraisable.object, "cr_code", None)  # an abandoned Orbax read coroutine, already reported
+        if closed_loop or (code is not None and "orbax" in code.co_filename):
             return
         previous(unraisable)
 

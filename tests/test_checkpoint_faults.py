@@ -203,3 +203,29 @@ def main() -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def test_a_truncated_data_file_gives_one_line_and_no_traceback(saved, tmp_path):
+    """The abandoned parallel reads after the first failure print nothing (they used to end in tracebacks)."""
+    import subprocess
+
+    work = tmp_path / "work"
+    shutil.copytree(saved, work)
+    _truncate(_artefacts(work / "4")["OCDBT data file (largest)"])
+    shutil.rmtree(work / "2")
+    code = (
+        "import sys; sys.path.insert(0, 'tests'); from test_checkpoint_faults import _state\n"
+        "from gajax.checkpoint import CheckpointManager, CheckpointDamaged, abstract_target\n"
+        f"m = CheckpointManager({str(work)!r})\n"
+        "for restore in (lambda: m.restore(abstract_target(_state(0))),\n"
+        "                lambda: m.restore_partial(abstract_target({'params': _state(0)['params']}))):\n"
+        "    try:\n"
+        "        restore()\n"
+        "    except CheckpointDamaged as err:\n"
+        "        print('refused:', err)\n"
+    )
+    env = {**__import__("os").environ, "JAX_PLATFORMS": "cpu"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.stdout.count("refused:") == 2 and str(work / "4" / "state") in done.stdout, done.stdout
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr[-3000:]
