@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -180,10 +181,13 @@ def load_tokenizer(spec: str, gguf_file: GGUFFile | None = None) -> Tokenizer:
     return Tokenizer.from_file(spec)
 
 
-def load_decoder(cfg: DecoderConfig, mesh: Mesh | None = None) -> tuple[Llama, Tokenizer]:
+def load_decoder(
+    cfg: DecoderConfig, mesh: Mesh | None = None, before_weights: Callable[[Tokenizer], None] | None = None
+) -> tuple[Llama, Tokenizer]:
     """Load the decoder and its tokenizer as ``cfg`` says, sharded over ``mesh`` (default: all devices).
 
-    The architecture and the tokenizer are checked before any weight is read.
+    The architecture and the tokenizer are checked before any weight is read; ``before_weights(tokenizer)`` runs
+    then too (e.g. to check training data first).
     """
     mesh = mesh if mesh is not None else make_mesh()
     options = cfg.llama_options()
@@ -220,6 +224,8 @@ def load_decoder(cfg: DecoderConfig, mesh: Mesh | None = None) -> tuple[Llama, T
             f"tokenizer {tokenizer.source} has {tokenizer.vocab_size} ids but the model's vocab_size is "
             f"{model_cfg.vocab_size}; set tokenizer= to one that fits"
         )
+    if before_weights is not None:
+        before_weights(tokenizer)
     if gguf_file is not None:
         model = load_gguf_llama(gguf_file, cfg=model_cfg, mesh=mesh, **options)
     elif directory is not None:

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import math
 import sys
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -26,6 +28,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from gajax.decoder import DecoderConfig
 from gajax.models.llama import KVCache, Llama
+from gajax.resume import ResumeMode
 from gajax.sharding import MeshConfig, logical_to_spec, make_mesh
 
 MIN_BUCKET = 32
@@ -81,6 +84,7 @@ class GenerateConfig(Sampling):
     output: str = ""
     system: str = ""
     progress: bool = True
+    resume: ResumeMode = "auto"  # force: continue an output made with other settings
 
 
 @dataclasses.dataclass(frozen=True)
@@ -327,15 +331,19 @@ class Generator:
     def _mesh_scope(self) -> Any:
         return jax.set_mesh(self.mesh) if self.mesh is not None else _null_scope()
 
-    def check_lengths(self, prompts: Sequence[Sequence[int]], max_new_tokens: int) -> None:
-        """Raise a ValueError naming the sizes when a prompt (plus the new tokens) exceeds the model's context."""
+    def check_lengths(
+        self, prompts: Sequence[Sequence[int]], max_new_tokens: int, names: Sequence[str] = ()
+    ) -> None:
+        """Raise a ValueError naming the sizes when a prompt (plus the new tokens) exceeds the model's context;
+        ``names`` say which prompt (default ``prompt <position>``)."""
         context = self.cfg.max_seq_len
         for i, prompt in enumerate(prompts):
+            name = names[i] if names else f"prompt {i}"
             if not prompt:
-                raise ValueError(f"prompt {i} is empty: it needs at least one token (e.g. BOS or a chat template)")
+                raise ValueError(f"{name} is empty: it needs at least one token (e.g. BOS or a chat template)")
             if len(prompt) + max_new_tokens > context:
                 raise ValueError(
-                    f"prompt {i} has {len(prompt)} tokens; with max_new_tokens={max_new_tokens} it needs "
+                    f"{name} has {len(prompt)} tokens; with max_new_tokens={max_new_tokens} it needs "
                     f"{len(prompt) + max_new_tokens} positions, more than the model's context of {context}"
                 )
 
@@ -551,21 +559,22 @@ def _load(model_cfg: DecoderConfig, mesh_cfg: MeshConfig) -> tuple[Llama, Any, M
 
 
 def run_generate(cfg: GenerateConfig) -> int:
-    """``gajax generate``: answer ``prompt``, or stream ``input`` JSONL records to ``output`` (resumable)."""
+    """``gajax generate``: answer ``prompt``, or stream ``input`` JSONL records to ``output`` (resumable).
+
+    A prompt too long for the model's context is not generated: it is reported with its id and ``file:line``,
+    logged to ``<output>.failures.jsonl`` like a failed Stage 1 input, and the run goes on (exit status 1).
+    """
     from tqdm import tqdm
 
-    from gajax.records import ResumableWriter, read_jsonl
+    from gajax.records import ResumableWriter, read_keyed
+    from gajax.resume import check_resume
+    from gajax.stage_io import failures_path
 
     if bool(cfg.prompt) == bool(cfg.input):
         raise ValueError("give exactly one of prompt=... or input=FILE.jsonl")
     if cfg.input and not cfg.output:
         raise ValueError("input= needs output=FILE.jsonl")
-    records = list(read_jsonl(cfg.input, {"id": (str, int), "prompt": str})) if cfg.input else []
-    seen: set[str] = set()
-    for rec in records:
-        if str(rec["id"]) in seen:
-            raise ValueError(f"{cfg.input}: duplicate id {rec['id']!r}")
-        seen.add(str(rec["id"]))
+    records = read_keyed(cfg.input, {"prompt": str}) if cfg.input else []
 
     model, tokenizer, mesh = _load(cfg.model, cfg.mesh)
     sampling = sampling_of(cfg)
@@ -576,15 +585,29 @@ def run_generate(cfg: GenerateConfig) -> int:
         return 0
 
     settings = {k: v for k, v in dataclasses.asdict(sampling).items() if k != "batch_size"}
+    settings["system"] = cfg.system
+    failures = []
     with ResumableWriter(cfg.output, key="id") as writer:
-        todo = [(i, rec) for i, rec in enumerate(records) if rec["id"] not in writer]
+        saved = writer.first and {"model": writer.first.get("model"), **(writer.first.get("settings") or {})}
+        check_resume(saved, {"model": cfg.model.weights, **settings}, where=cfg.output, mode=cfg.resume)
+        todo = []
+        for index, (line, rec) in enumerate(records):
+            if rec["id"] in writer:
+                continue
+            ids = render_prompt(tokenizer, rec["prompt"], cfg.system)
+            try:
+                engine.check_lengths([ids], sampling.max_new_tokens, [f"{cfg.input}:{line}: prompt id {rec['id']!r}"])
+            except ValueError as err:
+                failures.append({"input_id": str(rec["id"]), "line": line, "code": "context_length_exceeded",
+                                 "error": str(err), "time": time.time()})
+                continue
+            todo.append((index, rec, ids))
         bar = tqdm(total=len(records), initial=len(records) - len(todo), unit="prompt", disable=not cfg.progress)
         with bar:
             for start in range(0, len(todo), cfg.batch_size):
                 batch = todo[start : start + cfg.batch_size]
-                prompts = [render_prompt(tokenizer, rec["prompt"], cfg.system) for _, rec in batch]
-                results = engine.generate(prompts, sampling, row_ids=[i for i, _ in batch])
-                for (_, rec), res in zip(batch, results, strict=True):
+                results = engine.generate([ids for _, _, ids in batch], sampling, row_ids=[i for i, _, _ in batch])
+                for (_, rec, _), res in zip(batch, results, strict=True):
                     writer.write(
                         {
                             "id": rec["id"],
@@ -597,6 +620,16 @@ def run_generate(cfg: GenerateConfig) -> int:
                         }
                     )
                 bar.update(len(batch))
+    if failures:
+        with failures_path(writer.path).open("a", encoding="utf-8") as log:
+            for failure in failures:
+                log.write(json.dumps(failure, ensure_ascii=False) + "\n")
+        print(
+            f"gajax generate: {len(failures)} prompts not generated (logged in {failures_path(writer.path)}), e.g. "
+            f"{failures[0]['error']}",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

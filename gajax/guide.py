@@ -29,8 +29,10 @@ from typing import Any, Literal
 
 from gajax.decoder import DecoderConfig
 from gajax.generate import Generator, Sampling, generator_for, sampling_of
+from gajax.resume import ResumeMode, check_resume
 from gajax.seed import SeedConfig
 from gajax.sharding import MeshConfig
+from gajax.tokenizer import defuse_markers, special_token_strings
 
 TemplateFamily = Literal["auto", "vicuna", "chat"]
 
@@ -45,41 +47,18 @@ ROLE_NAMES = ("user", "assistant", "system", "human", "gpt")
 
 _HASH_RUN = re.compile(r"#{4,}")
 _ROLE_MARKER = re.compile(r"\b(" + "|".join(ROLE_NAMES) + r")(\s*):", re.IGNORECASE)
-# Turn and control markers of common templates, whatever the tokenizer in use declares.
-_CONTROL_MARKER = re.compile(r"<\|[^<>|\n]{0,64}\|>|</?s>|\[/?INST\]|<</?SYS>>|<start_of_turn>|<end_of_turn>")
-
-
-def _defuse(marker: str) -> str:
-    """``marker`` with its first ASCII character replaced by the full-width look-alike (``<`` -> ``＜``)."""
-    first = marker[0]
-    if "!" <= first <= "~":
-        return chr(ord(first) + 0xFEE0) + marker[1:]
-    return "\u2060".join(marker)
 
 
 def neutralise(text: str, special_tokens: Iterable[str] = ()) -> str:
     """User text that cannot close or forge the guideline block, open a turn, or emit a special token.
 
     Runs of four or more ``#`` become full-width ``＃``; role markers (``USER:``, ``Assistant :``, ...) get a
-    full-width colon; every string in ``special_tokens`` and every common control marker (``<|...|>``, ``</s>``,
-    ``[INST]``) gets a full-width first character. Text without those patterns is returned unchanged.
+    full-width colon; special tokens and control markers are defused by the rule every prompt path shares,
+    :func:`gajax.tokenizer.defuse_markers`. Text without those patterns is returned unchanged.
     """
     text = _HASH_RUN.sub(lambda m: "\uff03" * len(m.group()), text)
-    for token in sorted({t for t in special_tokens if t}, key=len, reverse=True):
-        text = text.replace(token, _defuse(token))
-    text = _CONTROL_MARKER.sub(lambda m: _defuse(m.group()), text)
+    text = defuse_markers(text, special_tokens)
     return _ROLE_MARKER.sub(lambda m: f"{m.group(1)}{m.group(2)}\uff1a", text)
-
-
-def special_token_strings(tokenizer: Any) -> list[str]:
-    """Every special or added token string of a gajax :class:`~gajax.tokenizer.Tokenizer` (empty for None)."""
-    if tokenizer is None:
-        return []
-    strings = set(getattr(tokenizer, "special_tokens", {}).values())
-    backend = getattr(tokenizer, "backend", None)
-    if backend is not None:
-        strings.update(t.content for t in backend.get_added_tokens_decoder().values())
-    return sorted(s for s in strings if s)
 
 
 def guideline_block(guidelines: Sequence[str], special_tokens: Iterable[str] = ()) -> str:
@@ -168,6 +147,7 @@ class GuideConfig(Sampling):
     input: str = ""
     output: str = "guided.jsonl"
     progress: bool = True
+    resume: ResumeMode = "auto"  # force: continue an output made with other settings
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -241,6 +221,10 @@ class Guide:
             ids = [bos, *ids]
         return ids
 
+    def record_settings(self) -> dict[str, Any]:
+        """The ``settings`` each record stores: the config's and the retriever's name."""
+        return {**self.cfg.settings(), "retriever": getattr(self.retriever, "name", "")}
+
     def answer(
         self,
         records: Sequence[dict[str, Any]],
@@ -265,7 +249,7 @@ class Guide:
             unguided = [self._encode(self.prompt_text(p, [])) for p in prompts]
             unguided_rows = [UNGUIDED_STREAM + r for r in rows]
             results += self.engine.generate(unguided, self.sampling, row_ids=unguided_rows, **progress)
-        settings = {**self.cfg.settings(), "retriever": getattr(self.retriever, "name", "")}
+        settings = self.record_settings()
         out = []
         for i, record in enumerate(records):
             rec = {
@@ -319,16 +303,10 @@ def dpo_pairs(records: Iterable[dict[str, Any]]) -> list[dict[str, str]]:
 
 
 def read_prompts(path: str | Path) -> list[dict[str, Any]]:
-    """``{id, prompt}`` records of an inputs JSONL; duplicate ids are errors naming the file."""
-    from gajax.records import read_jsonl
+    """``{id, prompt}`` records of an inputs JSONL, ids validated by :func:`gajax.records.read_keyed`."""
+    from gajax.records import read_keyed
 
-    records = list(read_jsonl(path, {"id": (str, int), "prompt": str}))
-    seen: set[str] = set()
-    for record in records:
-        if str(record["id"]) in seen:
-            raise ValueError(f"{path}: duplicate id {record['id']!r}")
-        seen.add(str(record["id"]))
-    return records
+    return [record for _, record in read_keyed(path, {"prompt": str})]
 
 
 def run_guide(cfg: GuideConfig, guide: Guide | None = None) -> int:
@@ -354,6 +332,10 @@ def run_guide(cfg: GuideConfig, guide: Guide | None = None) -> int:
             print(f"\nwithout guidelines:\n{record['unguided_response']}")
         return 0
     with ResumableWriter(cfg.output, key="input_id") as writer:
+        first = writer.first
+        saved = first and {"model": first.get("model"), "template": first.get("template"), **first.get("settings", {})}
+        current = {"model": cfg.model.weights, "template": guide.family, **guide.record_settings()}
+        check_resume(saved, current, where=cfg.output, mode=cfg.resume)
         todo = [(i, r) for i, r in enumerate(records) if str(r["id"]) not in writer]
         bar = tqdm(
             total=len(records), initial=len(records) - len(todo), desc="guide", unit="prompt", disable=not cfg.progress

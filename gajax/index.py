@@ -401,7 +401,7 @@ def run_retrieve(cfg: RetrieveConfig) -> int:
     """Runner of ``gajax retrieve``: print the guidelines for one query, or write one record per input."""
     from tqdm.auto import tqdm
 
-    from gajax.records import ResumableWriter, read_jsonl
+    from gajax.records import ResumableWriter, read_keyed
 
     if bool(cfg.query) == bool(cfg.input):
         raise SystemExit("gajax retrieve: give exactly one of query='...' or input=FILE.jsonl")
@@ -413,9 +413,9 @@ def run_retrieve(cfg: RetrieveConfig) -> int:
         return 0
     if not cfg.output:
         raise SystemExit("gajax retrieve: input=FILE needs output=FILE.jsonl")
-    records = list(read_jsonl(cfg.input, {"prompt": str}))
+    records = [r for _, r in read_keyed(cfg.input, {"prompt": str}, default_key=True)]  # as generate and guide
     with ResumableWriter(cfg.output, "input_id") as writer:
-        todo = [(str(r.get("id", i)), r["prompt"]) for i, r in enumerate(records) if str(r.get("id", i)) not in writer]
+        todo = [(str(r["id"]), r["prompt"]) for r in records if str(r["id"]) not in writer]
         for start in tqdm(range(0, len(todo), cfg.batch_size), desc="retrieve", unit="batch"):
             chunk = todo[start : start + cfg.batch_size]
             found = retriever.retrieve([p for _, p in chunk], **settings)

@@ -47,6 +47,17 @@ def read_jsonl(
     ``required`` maps field names to the types they must have. ``allow_partial_tail`` tolerates an unterminated
     last line (a writer killed mid-line) by ignoring it.
     """
+    for _, record in read_jsonl_lines(path, required, allow_partial_tail=allow_partial_tail):
+        yield record
+
+
+def read_jsonl_lines(
+    path: str | Path,
+    required: Mapping[str, type | tuple[type, ...]] | None = None,
+    *,
+    allow_partial_tail: bool = False,
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, record)`` for each record of a JSONL file, checked as :func:`read_jsonl` does."""
     path = Path(path)
     if not path.exists():
         raise RecordError(f"{path}: no such file")
@@ -71,7 +82,41 @@ def read_jsonl(
                 ) from None
             raise RecordError(f"{where}: not valid JSON ({err.msg if hasattr(err, 'msg') else err})") from None
         _check(record, required or {}, where)
-        yield record
+        yield lineno, record
+
+
+def read_keyed(
+    path: str | Path,
+    required: Mapping[str, type | tuple[type, ...]],
+    *,
+    key: str = "id",
+    default_key: bool = False,
+) -> list[tuple[int, dict[str, Any]]]:
+    """``(line number, record)`` of an inputs JSONL whose records are keyed by ``key`` (a string or integer).
+
+    Every record needs ``key``, unless ``default_key``: then a record without one is keyed by its position among
+    the records (0, 1, ...), stored as a string. A key given as another type (a list, a bool, ...) and a key used
+    twice (``1`` and ``"1"`` are the same key) raise :class:`RecordError` naming ``file:line``.
+    """
+    out: list[tuple[int, dict[str, Any]]] = []
+    first_line: dict[str, int] = {}
+    for index, (lineno, record) in enumerate(read_jsonl_lines(path, required)):
+        where = f"{path}:{lineno}"
+        implicit = key not in record and default_key
+        if implicit:
+            record = {**record, key: str(index)}
+        if key not in record:
+            raise RecordError(f"{where}: missing field {key!r}")
+        value = record[key]
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            raise RecordError(f"{where}: field {key!r} must be a string or integer, got {type(value).__name__}")
+        text = str(value)
+        if text in first_line:
+            given = " (given to this record, which has none, by its position)" if implicit else ""
+            raise RecordError(f"{where}: {key} {text!r}{given} is used before, on line {first_line[text]}")
+        first_line[text] = lineno
+        out.append((lineno, record))
+    return out
 
 
 def write_jsonl(path: str | Path, records: Iterable[Mapping[str, Any]]) -> int:
@@ -99,10 +144,12 @@ class ResumableWriter:
         self.fsync = fsync
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.done: set[str] = set()
+        self.first: dict[str, Any] | None = None  # the first record already written (what made the output)
         if self.path.exists():
             self._repair_tail()
             for record in read_jsonl(self.path, {key: (str, int)}):
                 self.done.add(str(record[key]))
+                self.first = self.first or record
         self._file = self.path.open("a", encoding="utf-8")
 
     def _repair_tail(self) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime
 import functools
 import json
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,41 @@ _NORMAL, _CONTROL, _USER_DEFINED, _UNUSED = 1, 3, 4, 5
 # llama.cpp's ``tokenizer.ggml.pre`` names for the byte-level pre-tokenizers gajax writes (see _gguf_pre_name).
 _GGUF_PRE_NAMES = ("gpt2", "smollm", "llama-bpe")
 _LLAMA3_PRE_NAMES = ("llama3", "llama-v3", "llama-bpe", "smaug-bpe", "falcon3", "dbrx")
+
+
+# Turn and control markers of common templates, whatever the tokenizer in use declares.
+_CONTROL_MARKER = re.compile(r"<\|[^<>|\n]{0,64}\|>|</?s>|\[/?INST\]|<</?SYS>>|<start_of_turn>|<end_of_turn>")
+
+
+def _defuse(marker: str) -> str:
+    """``marker`` with its first ASCII character replaced by the full-width look-alike (``<`` -> ``＜``)."""
+    first = marker[0]
+    if "!" <= first <= "~":
+        return chr(ord(first) + 0xFEE0) + marker[1:]
+    return "\u2060".join(marker)
+
+
+def defuse_markers(text: str, special_tokens: Iterable[str] = ()) -> str:
+    """Text that can no longer spell a special token or a turn marker: every string in ``special_tokens`` and
+    every common control marker (``<|...|>``, ``</s>``, ``[INST]``, ``<<SYS>>``) gets a full-width first character.
+
+    The one rule for text that goes into a prompt (chat messages, guideline blocks, Vicuna prompts): what a user
+    writes stays text and never becomes a control token. Text without those patterns is returned unchanged.
+    """
+    for token in sorted({t for t in special_tokens if t}, key=len, reverse=True):
+        text = text.replace(token, _defuse(token))
+    return _CONTROL_MARKER.sub(lambda m: _defuse(m.group()), text)
+
+
+def special_token_strings(tokenizer: Any) -> list[str]:
+    """Every special or added token string of a gajax :class:`Tokenizer` (empty for None)."""
+    if tokenizer is None:
+        return []
+    strings = set(getattr(tokenizer, "special_tokens", {}).values())
+    backend = getattr(tokenizer, "backend", None)
+    if backend is not None:
+        strings.update(t.content for t in backend.get_added_tokens_decoder().values())
+    return sorted(s for s in strings if s)
 
 
 class TokenizerError(ValueError):
@@ -348,7 +384,11 @@ class Tokenizer:
         return self.backend.decode([int(i) for i in ids], skip_special_tokens=skip_special_tokens)
 
     def apply_chat_template(self, messages: list[dict[str, Any]], add_generation_prompt: bool = True) -> str:
-        """Render ``messages`` (``{"role", "content"}`` dicts) with the chat template as transformers does."""
+        """Render ``messages`` (``{"role", "content"}`` dicts) with the chat template as transformers does.
+
+        Message text is data, never markup: special-token strings and turn markers in it are defused
+        (:func:`defuse_markers`), so only the template itself emits control tokens.
+        """
         import jinja2
 
         if not self.chat_template:
@@ -366,7 +406,7 @@ class Tokenizer:
             ) from None
         try:
             return template.render(
-                messages=[dict(m) for m in messages],
+                messages=[self._defused(m) for m in messages],
                 tools=None,
                 documents=None,
                 add_generation_prompt=add_generation_prompt,
@@ -374,6 +414,12 @@ class Tokenizer:
             )
         except jinja2.TemplateError as err:
             raise ChatTemplateError(f"{self.source}: chat template failed to render: {err}") from None
+
+    def _defused(self, message: Mapping[str, Any]) -> dict[str, Any]:
+        content = message.get("content")
+        if not isinstance(content, str):
+            return dict(message)
+        return {**message, "content": defuse_markers(content, special_token_strings(self))}
 
     # ----------------------------------------------------------------------------------------------------
     # Special ids

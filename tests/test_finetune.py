@@ -339,3 +339,90 @@ def test_checkpoint_restores_onto_other_meshes(tmp_path):
         assert int(restored["step"]) == 5 and meta == {"arch": "tiny"}
         assert len(q.sharding.device_set) == count
         np.testing.assert_array_equal(np.asarray(q), expected)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Faults: damaged checkpoints, divergence, resumes with other settings, bad data
+
+
+def _overwrite_4kb_in_step_data(checkpoints: Path, step: int) -> None:
+    data = max((checkpoints / str(step) / "state" / "ocdbt.process_0" / "d").iterdir(), key=lambda p: p.stat().st_size)
+    with data.open("r+b") as f:
+        f.seek(data.stat().st_size // 2)
+        f.write(b"\xff" * 4096)
+
+
+def test_damaged_checkpoint_falls_back_to_the_newest_good_step(tmp_path, tiny_arch, caplog):
+    from gajax.checkpoint import CheckpointManager
+
+    common = ("train.epochs=3", "optimizer.learning_rate=1e-3", "train.export_hf=false")  # 2 steps per epoch
+    run_finetune(_config(tmp_path, tiny_arch, "run", *common, "train.max_steps=4"), "sft")
+    checkpoints = tmp_path / "run" / "checkpoints"
+    _overwrite_4kb_in_step_data(checkpoints, 4)
+    with caplog.at_level("WARNING"):
+        run_finetune(_config(tmp_path, tiny_arch, "run", *common, "train.max_steps=6"), "sft")
+    assert "checkpoint step 4 is damaged" in caplog.text and "resumed from" in caplog.text
+    assert f"moved damaged checkpoint step 4 to {checkpoints / '4.damaged'}" in caplog.text
+    assert (checkpoints / "4.damaged").is_dir()
+    losses = _losses(tmp_path / "run")
+    assert max(losses) == 6 and all(np.isfinite(v) for v in losses.values())
+    with CheckpointManager(checkpoints) as manager:
+        assert manager.all_steps() == [2, 4, 6]  # step 4 trained again from step 2; the damaged copy set aside
+        for step in manager.all_steps():
+            manager.metadata(step)
+
+
+def test_non_finite_loss_stops_the_run_and_keeps_the_last_finite_checkpoint(tmp_path, tiny_arch):
+    from gajax.checkpoint import CheckpointManager
+    from gajax.finetune.train import TrainingDiverged
+
+    cfg = _config(tmp_path, tiny_arch, "diverge", "train.epochs=4", "optimizer.learning_rate=1e30",
+                  "optimizer.max_grad_norm=0", "train.checkpoint_every=1", "train.export_hf=false")
+    with pytest.raises(TrainingDiverged, match=r"at step (\d+); stopped without saving it \(step \d+ in .* is the "
+                       r"newest finite checkpoint\)"):
+        run_finetune(cfg, "sft")
+    checkpoints = tmp_path / "diverge" / "checkpoints"
+    with CheckpointManager(checkpoints) as manager:
+        steps = manager.all_steps()
+        assert steps and max(steps) < 8
+    # Every kept step holds a finite state (the restore verifies it), so a rerun resumes from the newest one.
+    with pytest.raises(TrainingDiverged):
+        run_finetune(cfg, "sft")
+
+
+def test_resume_with_other_settings_is_refused_unless_forced(tmp_path, tiny_arch):
+    from gajax.resume import ResumeMismatch
+
+    common = ("train.epochs=2", "train.export_hf=false")
+    run_finetune(_config(tmp_path, tiny_arch, "run", *common, "optimizer.learning_rate=1e-3", "train.max_steps=2"),
+                 "sft")
+    config_before = (tmp_path / "run" / "config.yaml").read_text()
+    with pytest.raises(ResumeMismatch, match=r"optimizer\.learning_rate: 0\.001 then, 0\.002 now.*resume=force"):
+        run_finetune(_config(tmp_path, tiny_arch, "run", *common, "optimizer.learning_rate=2e-3"), "sft")
+    other = _write_data(tmp_path / "other.jsonl", n=6)
+    with pytest.raises(ResumeMismatch, match=r"data\.path: .*guided\.jsonl' then, .*other\.jsonl' now.*rows_sha256"):
+        run_finetune(_config(tmp_path, tiny_arch, "run", *common, "optimizer.learning_rate=1e-3",
+                             f"data.path={other}"), "sft")
+    assert (tmp_path / "run" / "config.yaml").read_text() == config_before  # a refused run changes nothing
+    run_finetune(_config(tmp_path, tiny_arch, "run", *common, "optimizer.learning_rate=2e-3", "resume=force"), "sft")
+    assert max(_losses(tmp_path / "run")) == 4
+
+
+def test_sft_checks_its_data_before_loading_weights(tmp_path, tiny_arch, monkeypatch):
+    import gajax.decoder
+
+    def no_weights(*args, **kwargs):
+        raise AssertionError("the weights were loaded before the data was checked")
+
+    monkeypatch.setattr(gajax.decoder, "create_sharded", no_weights)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"prompt": "a", "response": "b"}\n{"prompt": "c"}\n')
+    with pytest.raises(RecordError, match=r"bad\.jsonl:2: missing field 'response'"):
+        run_finetune(_config(tmp_path, tiny_arch, "bad", f"data.path={bad}"), "sft")
+
+
+def test_over_long_prompt_names_the_record_and_the_setting(tokenizer):
+    records = [{"prompt": "Hi.", "response": "Hello."}, {"prompt": "word " * 80, "response": "ok"}]
+    with pytest.raises(RecordError, match=r"guided\.jsonl:2: the prompt has \d+ tokens after truncation to "
+                       r"data\.max_prompt_length=100.*train\.seq_len"):
+        encode_sft_records(records, tokenizer, max_length=65, max_prompt_length=100, source="guided.jsonl")

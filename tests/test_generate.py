@@ -283,3 +283,45 @@ def test_smollm2_greedy_text_matches_transformers():
         expected = out[0, len(prompt) :].tolist()
         assert res.tokens == expected
         assert tokenizer.decode(res.tokens) == tokenizer.decode(expected)
+
+
+def test_run_generate_refuses_a_resume_with_other_settings(model, tmp_path, monkeypatch):
+    from gajax.resume import ResumeMismatch
+
+    monkeypatch.setattr(gen, "_load", lambda model_cfg, mesh_cfg: (model, ByteTokenizer(), None))
+    src, out = tmp_path / "prompts.jsonl", tmp_path / "out.jsonl"
+    ids = _write_prompts(src, 4)
+    run_generate(GenerateConfig(input=str(src), output=str(out), max_new_tokens=16, progress=False))
+    out.write_text("\n".join(out.read_text().splitlines()[:2]) + "\n")  # killed after two records
+    other = {"input": str(src), "output": str(out), "max_new_tokens": 4, "temperature": 0.7, "progress": False}
+    with pytest.raises(ResumeMismatch, match=r"max_new_tokens: 16 then, 4 now; temperature: 0\.0 then, 0\.7 now"):
+        run_generate(GenerateConfig(**other))
+    assert _output_ids(out) == ids[:2]  # nothing appended
+    assert run_generate(GenerateConfig(**other, resume="force")) == 0
+    assert _output_ids(out) == ids
+
+
+def test_run_generate_skips_and_reports_a_too_long_prompt(model, tiny, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(gen, "_load", lambda model_cfg, mesh_cfg: (model, ByteTokenizer(), None))
+    src, out = tmp_path / "prompts.jsonl", tmp_path / "out.jsonl"
+    long_prompt = "x" * tiny.max_seq_len
+    src.write_text("".join(json.dumps(r) + "\n" for r in (
+        {"id": "a", "prompt": "short one"}, {"id": "long", "prompt": long_prompt}, {"id": "c", "prompt": "fine"})))
+    assert run_generate(GenerateConfig(input=str(src), output=str(out), max_new_tokens=4, progress=False)) == 1
+    assert _output_ids(out) == ["a", "c"]  # the others are generated
+    err = capsys.readouterr().err
+    assert f"{src}:2: prompt id 'long' has {tiny.max_seq_len + 18} tokens" in err  # <user>...\n<assistant>
+    failures = [json.loads(line) for line in (tmp_path / "out.failures.jsonl").read_text().splitlines()]
+    assert [(f["input_id"], f["line"], f["code"]) for f in failures] == [("long", 2, "context_length_exceeded")]
+
+
+@pytest.mark.parametrize(("lines", "needle"), [
+    ('{"id": "a", "prompt": "x"}\n{"id": "a", "prompt": "y"}\n', r"prompts\.jsonl:2: id 'a' is used before, on line 1"),
+    ('{"id": 1, "prompt": "x"}\n{"id": "1", "prompt": "y"}\n', r"prompts\.jsonl:2: id '1' is used before"),
+    ('{"id": ["r2"], "prompt": "x"}\n', r"prompts\.jsonl:1: field 'id' must be a string or integer, got list"),
+])
+def test_run_generate_validates_ids(tmp_path, lines, needle):
+    src = tmp_path / "prompts.jsonl"
+    src.write_text(lines)
+    with pytest.raises(RecordError, match=needle):
+        run_generate(GenerateConfig(input=str(src), output=str(tmp_path / "out.jsonl")))

@@ -233,3 +233,19 @@ def test_demo_pipeline_on_a_tiny_slice(tmp_path, capsys):
     assert len(library) == files.report["guidelines"] >= 300
     guideline_lines = [line for line in out.splitlines() if line.startswith("  - ")]
     assert len(guideline_lines) >= 2 * 6  # six kept guidelines per prompt (some may wrap onto more lines)
+
+
+def test_guide_refuses_a_resume_with_other_settings(tiny_guide, tmp_path):
+    from gajax.resume import ResumeMismatch
+
+    src, out = tmp_path / "inputs.jsonl", tmp_path / "guided.jsonl"
+    ids = _write_inputs(src, 3)
+    run_guide(dataclasses.replace(tiny_guide.cfg, input=str(src), output=str(out)), guide=tiny_guide)
+    out.write_text(out.read_text().splitlines()[0] + "\n")  # killed after the first record
+    other = make_tiny_guide(tmp_path / "library", temperature=0.7, keep=3)
+    cfg = dataclasses.replace(other.cfg, input=str(src), output=str(out))
+    with pytest.raises(ResumeMismatch, match=r"keep: 2 then, 3 now; temperature: 0\.0 then, 0\.7 now"):
+        run_guide(cfg, guide=other)
+    assert len(out.read_text().splitlines()) == 1
+    run_guide(dataclasses.replace(cfg, resume="force"), guide=other)
+    assert [json.loads(line)["input_id"] for line in out.read_text().splitlines()] == ids

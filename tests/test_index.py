@@ -165,6 +165,23 @@ def test_cli_build_library_and_retrieve(tmp_path: Path):
     assert [r["input_id"] for r in records] == [i["id"] for i in inputs]
     assert all(1 <= len(r["guidelines"]) <= 6 and {g["id"] for g in r["guidelines"]} <= ids for r in records)
 
+    # Ids are validated as generate and guide do: a record without an id is keyed by its position, and any id
+    # used twice (explicit "1" and the position 1 of an id-less record included) or given as a list is refused.
+    from gajax.index import RetrieveConfig, run_retrieve
+    from gajax.records import RecordError
+
+    bad = tmp_path / "bad.jsonl"
+    cases = [
+        ('{"id": "1", "prompt": "a"}\n{"prompt": "b"}\n', r"bad\.jsonl:2: id '1' \(given to this record"),
+        ('{"id": "r", "prompt": "a"}\n{"id": "r", "prompt": "b"}\n', r"bad\.jsonl:2: id 'r' is used before, on line 1"),
+        ('{"id": ["r2"], "prompt": "a"}\n', r"bad\.jsonl:1: field 'id' must be a string or integer, got list"),
+    ]
+    for text, needle in cases:
+        bad.write_text(text)
+        with pytest.raises(RecordError, match=needle):
+            run_retrieve(RetrieveConfig(library=str(lib_dir), input=str(bad), output=str(tmp_path / "bad_out.jsonl")))
+        assert not (tmp_path / "bad_out.jsonl").exists()
+
 
 RULES = [
     ("Privacy", "never reveal where a private person lives"),

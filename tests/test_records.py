@@ -52,3 +52,17 @@ def test_write_jsonl_is_atomic_and_ids_are_stable(tmp_path):
     assert [r["a"] for r in read_jsonl(f)] == [1, 2]
     assert not list(f.parent.glob(".*tmp*"))
     assert content_id("Title", "text") == content_id("Title", "text") != content_id("Titletext")
+
+
+def test_read_keyed_validates_ids(tmp_path):
+    from gajax.records import read_keyed
+
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"id": "a", "prompt": "x"}\n\n{"prompt": "y"}\n{"id": 7, "prompt": "z"}\n')
+    assert [(line, r["id"]) for line, r in read_keyed(path, {"prompt": str}, default_key=True)] == [
+        (1, "a"), (3, "1"), (4, 7)]
+    with pytest.raises(RecordError, match=r"in\.jsonl:3: missing field 'id'"):
+        read_keyed(path, {"prompt": str})
+    path.write_text('{"id": "x", "prompt": "x"}\n{"id": true, "prompt": "y"}\n')
+    with pytest.raises(RecordError, match=r"in\.jsonl:2: field 'id' must be a string or integer, got bool"):
+        read_keyed(path, {"prompt": str})

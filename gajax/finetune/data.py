@@ -108,6 +108,12 @@ def encode_records(
     for i, record in enumerate(records, start=1):
         where = f"{source}:{i}"
         prompt_ids = encode_prompt(tokenizer, _field(record, "prompt", where), system, max_prompt_length, stats)
+        if len(prompt_ids) >= max_length:
+            raise RecordError(
+                f"{where}: the prompt has {len(prompt_ids)} tokens after truncation to data.max_prompt_length="
+                f"{max_prompt_length}, leaving no room for a response in sequences of {max_length - 1} tokens "
+                f"(train.seq_len); set data.max_prompt_length below train.seq_len"
+            )
         out.append(tuple(
             render(prompt_ids, encode_completion(tokenizer, _field(record, name, where)), max_length, stats)
             for name in completions

@@ -9,6 +9,7 @@ order is a function of (seed, epoch), so the step number alone fixes the data po
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import signal
 import tempfile
@@ -24,7 +25,7 @@ from jax.sharding import Mesh, NamedSharding
 from tqdm import tqdm
 
 from gajax import distributed
-from gajax.checkpoint import CheckpointManager, abstract_target
+from gajax.checkpoint import CheckpointManager, NonFiniteState, abstract_target
 from gajax.config import dump_config, from_dict, to_dict
 from gajax.convert.hf_llama import export_hf_llama
 from gajax.data.tfds.source import read_records
@@ -52,6 +53,7 @@ from gajax.finetune.step import (
 from gajax.metric_writers import DEFAULT_KINDS, MetricKind, MetricWriter
 from gajax.models.llama import LlamaConfig
 from gajax.perf import StepMeter
+from gajax.resume import ResumeMode, check_resume
 from gajax.sharding import MeshConfig, logical_to_spec, make_mesh
 
 log = logging.getLogger("gajax.finetune")
@@ -138,6 +140,32 @@ class FinetuneConfig:
     optimizer: OptimizerConfig = dataclasses.field(default_factory=OptimizerConfig)
     dpo: DPOSettings = dataclasses.field(default_factory=DPOSettings)
     tpu: TpuConfig = dataclasses.field(default_factory=TpuConfig)
+    resume: ResumeMode = "auto"  # force: continue a checkpoint made with other data or settings
+
+
+class TrainingDiverged(ValueError):
+    """The loss or the state turned NaN or infinite; the run stops without saving it."""
+
+
+def resume_settings(cfg: FinetuneConfig, mode: str, data_hash: str) -> dict[str, Any]:
+    """What a resumed run must share with the run that wrote the checkpoint: the data (its path and the hash of
+    the encoded rows), batching, schedule and optimizer (DPO settings for DPO), and the starting weights."""
+    config = to_dict(cfg)
+    train = {k: config["train"][k] for k in ("seq_len", "micro_batch", "grad_accum", "epochs", "seed")}
+    settings = {"mode": mode, "data": {**config["data"], "rows_sha256": data_hash}, "train": train,
+                "optimizer": config["optimizer"], "model": {"weights": cfg.model.weights}}
+    if mode == "dpo":
+        settings["dpo"] = config["dpo"]
+    return settings
+
+
+def rows_hash(rows: dict[str, np.ndarray]) -> str:
+    """sha256 of the encoded training rows (any change to the data or its rendering changes it)."""
+    digest = hashlib.sha256()
+    for key in sorted(rows):
+        digest.update(key.encode())
+        digest.update(np.ascontiguousarray(rows[key]).tobytes())
+    return digest.hexdigest()
 
 
 def _records(cfg: DataConfig, fields: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -237,13 +265,20 @@ def run_finetune(cfg: FinetuneConfig, mode: Literal["sft", "dpo"]) -> dict[str, 
     writer = MetricWriter(t.output_dir, t.metrics)  # a metrics directory that cannot be written fails here
     mesh = make_mesh(cfg.mesh)
     check_batch_divides(t.micro_batch * (2 if mode == "dpo" else 1), mesh)  # a DPO row is a pair: 2 sequences
-    model, tokenizer = load_decoder(cfg.model, mesh)
-    rows, stats = prepare_rows(cfg, tokenizer, mode)
+    encoded: dict[str, Any] = {}
+
+    def encode_data(tokenizer: Any) -> None:  # the data is read and checked before any weight is loaded
+        rows, stats = prepare_rows(cfg, tokenizer, mode)
+        if len(rows["inputs"]) < t.global_batch:
+            raise ValueError(
+                f"{cfg.data.path}: {len(rows['inputs'])} training rows are fewer than one global batch "
+                f"({t.global_batch})"
+            )
+        encoded.update(rows=rows, stats=stats, hash=rows_hash(rows))
+
+    model, tokenizer = load_decoder(cfg.model, mesh, before_weights=encode_data)
+    rows, stats = encoded["rows"], encoded["stats"]
     num_rows = len(rows["inputs"])
-    if num_rows < t.global_batch:
-        raise ValueError(
-            f"{cfg.data.path}: {num_rows} training rows are fewer than one global batch ({t.global_batch})"
-        )
     steps_per_epoch = num_rows // t.global_batch
     schedule_steps = steps_per_epoch * t.epochs
     total_steps = min(t.max_steps, schedule_steps) if t.max_steps else schedule_steps
@@ -275,19 +310,24 @@ def run_finetune(cfg: FinetuneConfig, mode: Literal["sft", "dpo"]) -> dict[str, 
 
     out_dir = epath.Path(t.output_dir)  # local or remote (gs://...): every host writes to the same place
     manager = CheckpointManager(out_dir / "checkpoints", keep=t.keep_checkpoints, async_save=t.async_checkpoints)
+    settings = resume_settings(cfg, mode, encoded["hash"])
     metadata = {"mode": mode, "config": to_dict(cfg), "arch": dataclasses.asdict(arch),
-                "layout": "gajax-scanned", "tokenizer": getattr(tokenizer, "source", "")}
-    start = 0
-    if manager.latest_step() is not None:
-        saved_arch = manager.metadata().get("arch")
+                "layout": "gajax-scanned", "tokenizer": getattr(tokenizer, "source", ""), "settings": settings}
+
+    def check_checkpoint(saved: dict[str, Any]) -> None:
+        saved_arch = saved.get("arch")
         # Parsed, so a checkpoint written before a field was added (with its default) still matches.
         if not isinstance(saved_arch, dict) or from_dict(LlamaConfig, saved_arch) != arch:
             raise ValueError(
-                f"{manager.directory} holds a checkpoint of another model (arch {saved_arch}); this run trains "
-                f"{metadata['arch']}. Use a new train.output_dir."
+                f"{manager.directory} holds a checkpoint of another model (arch {saved.get('arch')}); this run "
+                f"trains {metadata['arch']}. Use a new train.output_dir."
             )
+        check_resume(saved.get("settings"), settings, where=str(manager.directory), mode=cfg.resume)
+
+    start = 0
+    if manager.all_steps():
         target = abstract_target(state, state_shardings)
-        state, _ = manager.restore(target)
+        state, _ = manager.restore(target, set_aside_damaged=True, check_metadata=check_checkpoint)
         start = int(state["step"])
         log.warning("resumed from %s at step %d", manager.directory, start)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -337,11 +377,13 @@ def run_finetune(cfg: FinetuneConfig, mode: Literal["sft", "dpo"]) -> dict[str, 
                     if step % t.log_every == 0 or step == total_steps:
                         metrics = {k: float(v) for k, v in step_metrics.items()} | meter.measure(tokens * t.log_every)
                         metrics["step"] = step
+                        if not np.isfinite(metrics["loss"]):
+                            raise TrainingDiverged(_diverged(mode, step, metrics["loss"], manager))
                         bar.set_postfix(loss=f"{metrics['loss']:.4f}")
                         _log_step(metrics)
                         writer.write(step, metrics)
                     if step % t.checkpoint_every == 0 or preemption.requested:
-                        manager.save(step, state, metadata, force=True)
+                        _save(manager, step, state, metadata, mode)
                         writer.flush()
                     if preemption.requested:
                         manager.wait()
@@ -350,7 +392,7 @@ def run_finetune(cfg: FinetuneConfig, mode: Literal["sft", "dpo"]) -> dict[str, 
                     if step >= total_steps:
                         break
             if manager.latest_step() != step:
-                manager.save(step, state, metadata, force=True)
+                _save(manager, step, state, metadata, mode)
             manager.wait()
     finally:
         bar.close()
@@ -368,6 +410,22 @@ def run_finetune(cfg: FinetuneConfig, mode: Literal["sft", "dpo"]) -> dict[str, 
                 epath.Path(file).copy(out_dir / "hf" / file.name, overwrite=True)
         log.warning("exported HF safetensors to %s", out_dir / "hf")
     return metrics
+
+
+def _diverged(mode: str, step: int, what: Any, manager: CheckpointManager) -> str:
+    manager.wait()
+    kept = manager.latest_step()
+    last = f"step {kept} in {manager.directory} is the newest finite checkpoint" if kept else "no checkpoint was saved"
+    return (f"{mode}: {what} at step {step}; stopped without saving it ({last}). Lower optimizer.learning_rate or "
+            "check the data, then rerun to resume from that checkpoint")
+
+
+def _save(manager: CheckpointManager, step: int, state: Any, metadata: dict[str, Any], mode: str) -> None:
+    """Save ``step``, or stop the run (keeping the newest finite checkpoint) when the state is not finite."""
+    try:
+        manager.save(step, state, metadata, force=True)
+    except NonFiniteState as err:
+        raise TrainingDiverged(_diverged(mode, step, f"the state is not finite ({err})", manager)) from None
 
 
 def _log_step(m: dict[str, Any]) -> None:

@@ -387,7 +387,7 @@ def train_retriever(cfg: TrainRetrieverConfig, stop_after: int | None = None) ->
     start = 0
     if cfg.resume and checkpoints.latest_step() is not None:
         target = abstract_target({"params": params, "opt_state": opt_state, "step": np.int64(0)})
-        restored, _ = checkpoints.restore(target)
+        restored, _ = checkpoints.restore(target, set_aside_damaged=True)
         params, opt_state, start = restored["params"], restored["opt_state"], int(restored["step"])
 
     log.start(start, metadata["config"])  # drops what an interrupted run logged after the restored step
