@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from machine import cpu_model
 
 RESULTS = Path(__file__).parent / "results" / "decoder.json"
 NEW_TOKENS = 128
@@ -158,13 +158,6 @@ def spawn(args: list[str]) -> dict:
         return result
 
 
-def cpu_name() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worker", choices=["gajax", "transformers"])
@@ -192,7 +185,7 @@ def main() -> None:
     step_limit = {4: bw / (4 * params), 2: bw / (2 * params)}  # weight-streaming steps per second
     token_flops = 2 * params
     machine = (
-        f"{cpu_name()}, {os.cpu_count()} cores, torch threads {peer['threads']}; bandwidth "
+        f"{cpu_model()}, {os.cpu_count()} cores, torch threads {peer['threads']}; bandwidth "
         f"{limits['bandwidth_gb_s']:.1f} GB/s, f32 matmul {limits['matmul_gflops']:.0f} GFLOP/s"
     )
     rows = []

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import random
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import nnx
+from machine import cpu_model
 
 from gajax.retriever.encoder import RetrieverModelConfig, TextEncoder, build_dual_encoder, minilm_dir
 from gajax.retriever.train import RetrieverTrainSettings, make_optimizer, make_train_step
@@ -95,13 +94,7 @@ def encoder_flops(token_counts: list[int], d: int, m: int, layers: int) -> float
 
 def machine_note() -> str:
     """CPU model, core count and library versions."""
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout.splitlines():
-            if line.startswith("Model name:"):
-                cpu = line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
+    cpu = cpu_model()
     import torch
 
     return (

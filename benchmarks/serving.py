@@ -21,15 +21,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
-import subprocess
 import threading
 import time
 from pathlib import Path
 
 import jax
 import openai
+from machine import cpu_model
 
 from gajax.decoder import DecoderConfig, load_decoder
 from gajax.llm.backend import LocalBackend
@@ -49,13 +48,7 @@ QUESTIONS = [
 
 
 def machine_note() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout.splitlines():
-            if line.startswith("Model name:"):
-                cpu = line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
+    cpu = cpu_model()
     return f"{cpu}, {os.cpu_count()} cores, jax {jax.__version__} ({jax.default_backend()})"
 
 

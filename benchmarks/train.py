@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -34,19 +33,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from machine import cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "train.json"
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def matmul_ceiling_gflops(n: int = 2048, repeats: int = 5) -> float:
@@ -393,7 +383,7 @@ def main() -> None:
     peer = _child("transformers", args.batch, args.seq, args.steps)
     achieved = ours["tokens_per_s"] * ours["flops_per_token"] / 1e9
     peer_achieved = peer["tokens_per_s"] * ours["flops_per_token"] / 1e9
-    machine = f"{cpu_name()}, {os.cpu_count()} cores, CPU float32"
+    machine = f"{cpu_model()}, {os.cpu_count()} cores, CPU float32"
     setting = f"smollm2-135m,seq={args.seq},batch={args.batch},dtype=float32"
     rows = [
         {"metric": "train_tokens_per_s", "setting": setting, "gajax": ours["tokens_per_s"],
