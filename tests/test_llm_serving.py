@@ -174,6 +174,13 @@ def test_a_client_that_never_reads_its_stream_is_cut_off(served, monkeypatch):
         JSONHandler.setup(self)
 
     monkeypatch.setattr(handler, "setup", small_buffers)
+    decode = served.engine._decode
+
+    def paced_decode():  # 120 steps take >= 2.4 s, so the answer cannot finish before the 1 s write timeout
+        time.sleep(0.02)
+        decode()
+
+    monkeypatch.setattr(served.engine, "_decode", paced_decode)
     body = json.dumps(
         {"messages": user("hello there"), "max_tokens": 120, "n": 4, "logprobs": True, "stream": True}
     )
