@@ -47,6 +47,17 @@ def read_jsonl(
     ``required`` maps field names to the types they must have. ``allow_partial_tail`` tolerates an unterminated
     last line (a writer killed mid-line) by ignoring it.
     """
+    for _, record in read_jsonl_lines(path, required, allow_partial_tail=allow_partial_tail):
+        yield record
+
+
+def read_jsonl_lines(
+    path: str | Path,
+    required: Mapping[str, type | tuple[type, ...]] | None = None,
+    *,
+    allow_partial_tail: bool = False,
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """:func:`read_jsonl` that also yields each record's line number (from 1), for errors found later."""
     path = Path(path)
     if not path.exists():
         raise RecordError(f"{path}: no such file")
@@ -66,7 +77,7 @@ def read_jsonl(
                 return
             raise RecordError(f"{where}: not valid JSON ({err.msg if hasattr(err, 'msg') else err})") from None
         _check(record, required or {}, where)
-        yield record
+        yield lineno, record
 
 
 def write_jsonl(path: str | Path, records: Iterable[Mapping[str, Any]]) -> int:

@@ -13,9 +13,14 @@ Stage-2 retriever:
    MiniLM query embedding, ``q' = normalise(q + q W + b)`` (W, b start at zero), on embeddings jittered by
    random noise. With ``tuned_layers: N`` MiniLM's top N layers are fine-tuned first
    (:mod:`gajax.retriever.top_layers`: the frozen lower layers run once per input) and the adapter is trained on
-   their output. Inputs are split by id into train and held-out sets; recall and risk identification on the
-   held-out inputs are recorded before and after training;
-3. save the library (guideline embeddings), the tuned layers, the adapter and a ScaNN index under
+   their output. The training inputs include the contrast set (``contrast_train.jsonl``: benign prompts with
+   alarming words next to unsafe twins with the same words, see ``tools/compose_contrast.py``). Inputs are split
+   by id (contrast twins by pair, so twins stay together) into train and held-out sets; recall and risk
+   identification on the held-out inputs are recorded before and after training;
+3. calibrate the risk score (:mod:`gajax.retriever.risk`) on the contrast validation set
+   (``contrast_validation.jsonl``, written by another procedure than the training inputs) and the held-out
+   inputs: a Platt fit of the safety margin and the threshold of best balanced accuracy, kept in the report;
+4. save the library (guideline embeddings), the tuned layers, the adapter and a ScaNN index under
    ``$GAJAX_CACHE/seed-<hash>`` (default ``~/.cache/gajax``). The hash covers the data files, the encoder weights
    and the settings, so a changed input rebuilds and an unchanged one is reused.
 
@@ -46,9 +51,10 @@ import optax
 from tqdm.auto import tqdm
 
 from gajax.library import CATEGORIES, EmbedFn, EncoderInfo, Guideline, Library, embed_texts, load_encoder
-from gajax.records import RecordError, read_jsonl, write_jsonl
+from gajax.records import RecordError, read_jsonl, read_jsonl_lines, write_jsonl
 from gajax.retriever.encoder import RetrieverModelConfig, TextEncoder, Tower, build_dual_encoder
 from gajax.retriever.loss import safety_retrieval_loss
+from gajax.retriever.risk import RiskCalibration, RiskScorer, fit_risk_calibration, reliability, safety_margins
 from gajax.retriever.top_layers import (
     TopLayers,
     TopLayerSettings,
@@ -82,8 +88,10 @@ def cache_root() -> Path:
 class SeedConfig:
     """How to build the seed retriever (the ``seed`` section; ``gajax build-seed``).
 
-    ``guidelines``/``inputs``: data files (empty: the packaged seed data). ``limit``: use only the first N inputs
-    (0: all; for smoke tests). ``cache_dir``: where to keep the result (empty: ``cache_root()``). ``rebuild``:
+    ``guidelines``/``inputs``: data files (empty: the packaged seed data). ``contrast``: also train on the
+    contrast set ``contrast_inputs`` and calibrate the risk score on ``contrast_validation`` (empty: the packaged
+    files). ``limit``: use only the first N inputs, contrast records and validation records (0: all; for smoke
+    tests). ``cache_dir``: where to keep the result (empty: ``cache_root()``). ``rebuild``:
     ignore a cached build. Loss (see :func:`gajax.retriever.loss.safety_retrieval_loss`): ``temperature`` of the
     softmax over cosine similarities, ``kind_weight`` of the risk term, ``rank_weight``/``rank_margin`` (cosine
     units)/``rank_top_k`` of the top-k ranking term. Top layers: ``tuned_layers`` of the encoder's last layers
@@ -95,6 +103,9 @@ class SeedConfig:
 
     guidelines: str = ""
     inputs: str = ""
+    contrast: bool = True
+    contrast_inputs: str = ""
+    contrast_validation: str = ""
     limit: int = 0
     cache_dir: str = ""
     rebuild: bool = False
@@ -147,6 +158,13 @@ def _seed_files(cfg: SeedConfig) -> tuple[Path, Path]:
     )
 
 
+def _contrast_files(cfg: SeedConfig) -> tuple[Path, Path]:
+    return (
+        Path(cfg.contrast_inputs) if cfg.contrast_inputs else seed_data_dir() / "contrast_train.jsonl",
+        Path(cfg.contrast_validation) if cfg.contrast_validation else seed_data_dir() / "contrast_validation.jsonl",
+    )
+
+
 def load_seed_guidelines(path: str | Path) -> list[Guideline]:
     """Seed guideline records as library :class:`Guideline` s. Categories outside the paper's 14 (such as
     ``general_quality``) become tags."""
@@ -186,6 +204,35 @@ def load_seed_inputs(path: str | Path, known_ids: set[str], limit: int = 0) -> l
     return out
 
 
+CONTRAST_FIELDS = {"id": str, "pair": str, "twin": str, "prompt": str, "category": str, "risky": bool,
+                   "guideline_ids": list}
+
+
+def load_contrast(path: str | Path, known_ids: set[str], limit: int = 0) -> list[dict[str, Any]]:
+    """Contrast records ``{id, pair, twin, prompt, category, risky, style, guideline_ids}`` (the first ``limit``
+    twin pairs; 0: all). A record whose guideline ids are not in the library, or whose twin (same pair, the other
+    label) is missing from the file, is a :class:`RecordError` naming ``file:line``."""
+    numbered = list(read_jsonl_lines(path, CONTRAST_FIELDS))
+    by_id = {record["id"]: record for _, record in numbered}
+    pairs: list[str] = []
+    for line, record in numbered:
+        where = f"{path}:{line}"
+        missing = [g for g in record["guideline_ids"] if g not in known_ids]
+        if missing or not record["guideline_ids"]:
+            raise RecordError(f"{where}: contrast record {record['id']!r} names unknown or no guideline ids {missing}")
+        twin = by_id.get(record["twin"])
+        if twin is None or twin["pair"] != record["pair"] or twin["risky"] == record["risky"]:
+            raise RecordError(f"{where}: the twin {record['twin']!r} of contrast record {record['id']!r} is missing "
+                              "(no record with that id, the same pair and the other risky label)")
+        if record["pair"] not in pairs:
+            pairs.append(record["pair"])
+    keep = set(pairs[:limit] if limit else pairs)
+    out = [record for _, record in numbered if record["pair"] in keep]
+    if not out:
+        raise RecordError(f"{path}: no contrast records")
+    return out
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -197,6 +244,9 @@ def seed_key(cfg: SeedConfig, encoder_hash: str) -> str:
         k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("cache_dir", "rebuild", "progress")
     }
     settings.update(guidelines=_sha256(guidelines), inputs=_sha256(inputs), encoder_hash=encoder_hash)
+    if cfg.contrast:
+        contrast_inputs, contrast_validation = _contrast_files(cfg)
+        settings.update(contrast_inputs=_sha256(contrast_inputs), contrast_validation=_sha256(contrast_validation))
     settings["version"] = SEED_VERSION
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -368,6 +418,11 @@ def build_seed_retriever(cfg: SeedConfig, directory: Path, embed_fn: EmbedFn, in
     guidelines = load_seed_guidelines(guidelines_path)
     row_of = {g.id: i for i, g in enumerate(guidelines)}
     inputs = load_seed_inputs(inputs_path, set(row_of), cfg.limit)
+    validation: list[dict[str, Any]] = []
+    if cfg.contrast:
+        contrast_path, validation_path = _contrast_files(cfg)
+        inputs += load_contrast(contrast_path, set(row_of), cfg.limit)
+        validation = load_contrast(validation_path, set(row_of), cfg.limit)
     positives = np.zeros((len(inputs), len(guidelines)), np.float32)
     for r, record in enumerate(inputs):
         positives[r, [row_of[g] for g in record["guideline_ids"]]] = 1.0
@@ -375,7 +430,7 @@ def build_seed_retriever(cfg: SeedConfig, directory: Path, embed_fn: EmbedFn, in
     safety = np.array([g.kind == "safety" for g in guidelines], np.float32)
 
     prompts = [r["prompt"] for r in inputs]
-    held = np.array([_heldout(str(r["id"]), cfg.heldout_fraction) for r in inputs])
+    held = np.array([_heldout(str(r.get("pair", r["id"])), cfg.heldout_fraction) for r in inputs])
     train_rows, held_rows = np.flatnonzero(~held), np.flatnonzero(held)
     if len(train_rows) == 0:
         raise ValueError(f"seed.heldout_fraction {cfg.heldout_fraction} leaves no training inputs")
@@ -384,11 +439,14 @@ def build_seed_retriever(cfg: SeedConfig, directory: Path, embed_fn: EmbedFn, in
     top_layers, layer_losses = None, []
     if cfg.tuned_layers:
         held_before, query_embeddings, top_layers, layer_losses = _tune_top_layers(
-            cfg, prompts, train_rows, held_rows, guideline_embeddings, positives, risky, safety
+            cfg, prompts + [r["prompt"] for r in validation], train_rows, held_rows, guideline_embeddings,
+            positives, risky, safety
         )
     else:
-        query_embeddings = embed_texts(prompts, embed_fn, batch_size=256, progress=cfg.progress)
+        query_embeddings = embed_texts(prompts + [r["prompt"] for r in validation], embed_fn, batch_size=256,
+                                       progress=cfg.progress)
         held_before = query_embeddings[held_rows]
+    query_embeddings, validation_embeddings = query_embeddings[: len(prompts)], query_embeddings[len(prompts) :]
     timings["embed_and_tune_layers_s"] = time.perf_counter() - start
 
     t0 = time.perf_counter()
@@ -407,6 +465,10 @@ def build_seed_retriever(cfg: SeedConfig, directory: Path, embed_fn: EmbedFn, in
         metrics["benign_with_safety@3"] = float(np.mean(flagged[~held_risky])) if (~held_risky).any() else float("nan")
         return metrics
 
+    risk = _calibrate_risk(
+        cfg, np.concatenate([adapter(validation_embeddings), adapter(query_embeddings[held_rows])]),
+        np.concatenate([[bool(r["risky"]) for r in validation], risky[held_rows] > 0]), guideline_embeddings, safety,
+    )
     library = Library(guidelines, guideline_embeddings, dataclasses.replace(info, dim=guideline_embeddings.shape[1]),
                       version=SEED_VERSION)
     library_dir = directory / LIBRARY_DIR
@@ -427,6 +489,8 @@ def build_seed_retriever(cfg: SeedConfig, directory: Path, embed_fn: EmbedFn, in
         "encoder": info.name,
         "heldout_before": held_recall(False),
         "heldout_after": held_recall(True),
+        "contrast_inputs": sum("pair" in r for r in inputs),
+        "risk": risk,
         "layer_loss_first": layer_losses[0] if layer_losses else None,
         "layer_loss_last": layer_losses[-1] if layer_losses else None,
         "loss_first": losses[0] if losses else None,
@@ -436,6 +500,25 @@ def build_seed_retriever(cfg: SeedConfig, directory: Path, embed_fn: EmbedFn, in
     }
     (directory / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def _calibrate_risk(cfg: SeedConfig, queries: np.ndarray, risky: np.ndarray, library: np.ndarray,
+                    safety: np.ndarray) -> dict[str, Any] | None:
+    """The risk calibration fitted on the validation queries (contrast validation set and held-out inputs), its
+    reliability table and the validation rates at its threshold; ``None`` without both labels to fit."""
+    if risky.all() or not risky.any():
+        return None
+    margins = safety_margins(queries, library, safety, cfg.rank_top_k)
+    calibration = fit_risk_calibration(margins, risky, cfg.rank_top_k)
+    probability = calibration.probability(margins)
+    flagged = probability >= calibration.threshold
+    return {
+        **calibration.to_dict(),
+        "validation_prompts": len(risky),
+        "validation_risk_identification": float(np.mean(flagged[risky])),
+        "validation_false_alarms": float(np.mean(flagged[~risky])),
+        "reliability": reliability(probability, risky),
+    }
 
 
 _ENCODERS: dict[str, tuple[EmbedFn, EncoderInfo]] = {}
@@ -491,6 +574,18 @@ def seed_query_fn(files: SeedRetrieverFiles, encoder: str = "minilm") -> EmbedFn
     return lambda texts: adapter(embed_texts(list(texts), embed_fn, batch_size=256, progress=False))
 
 
+def open_seed_risk_scorer(cfg: SeedConfig = SeedConfig()) -> RiskScorer | None:
+    """The calibrated risk score of the seed retriever (``None`` when its build had no validation set to
+    calibrate on)."""
+    files = ensure_seed_library(cfg)
+    if not files.report.get("risk"):
+        return None
+    library = Library.load(files.library_dir)
+    safety = np.array([g.kind == "safety" for g in library.guidelines])
+    return RiskScorer(seed_query_fn(files, cfg.encoder), library.embeddings, safety,
+                      RiskCalibration.from_dict(files.report["risk"]))
+
+
 def open_seed_retriever(cfg: SeedConfig = SeedConfig()) -> Any:
     """A :class:`gajax.index.GuidelineRetriever` over the seed library whose queries go through the fine-tuned
     query side (built and cached on first use)."""
@@ -515,4 +610,9 @@ def run_build_seed(cfg: SeedConfig) -> int:
     print(f"  query side fine-tuned: {query_side}")
     for name in ("heldout_before", "heldout_after"):
         print(f"  {name}: " + ", ".join(f"{k} {v:.3f}" for k, v in report[name].items()))
+    if report.get("risk"):
+        risk = report["risk"]
+        print(f"  risk score: threshold {risk['threshold']:.3f} (chosen on {risk['validation_prompts']} validation "
+              f"prompts: risk identification {risk['validation_risk_identification']:.3f}, false alarms "
+              f"{risk['validation_false_alarms']:.3f}); gajax guide risk_threshold=... uses it")
     return 0
