@@ -162,6 +162,8 @@ def main() -> None:
     parser.add_argument("--top-k", type=int, default=3)
     parser.add_argument("--tuned-layers", type=int, default=SeedConfig().tuned_layers,
                         help="the seed retriever's tuned_layers (MiniLM top layers fine-tuned before the adapter)")
+    parser.add_argument("--without-contrast", action="store_true",
+                        help="a seed retriever trained without the contrast set (seed.contrast=false; no risk score)")
     parser.add_argument("--out", type=Path, default=RESULTS / "risk_identification.json")
     args = parser.parse_args()
 
@@ -178,7 +180,7 @@ def main() -> None:
     from gajax.retriever.risk import RiskCalibration, safety_margins
 
     start = time.perf_counter()
-    files = ensure_seed_library(SeedConfig(tuned_layers=args.tuned_layers))
+    files = ensure_seed_library(SeedConfig(tuned_layers=args.tuned_layers, contrast=not args.without_contrast))
     library = Library.load(files.library_dir)
     index = GuidelineIndex.load(library, files.library_dir)
     query_fn = seed_query_fn(files)

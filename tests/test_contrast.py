@@ -18,6 +18,7 @@ from gajax.retriever.risk import (
     RiskCalibration,
     RiskScorer,
     fit_risk_calibration,
+    platt_fit,
     reliability,
     safety_margins,
     scorable,
@@ -155,6 +156,18 @@ def test_platt_fit_is_calibrated_and_monotone():
     flagged = calibration.probability(margins) >= calibration.threshold
     assert flagged[risky].mean() > 0.7 and flagged[~risky].mean() < 0.3
     assert RiskCalibration.from_dict(calibration.to_dict()) == calibration
+
+
+def test_platt_fit_matches_scikit_learn():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(0.0, 0.2, 500)
+    y = rng.random(500) < 1 / (1 + np.exp(-(8 * x - 1)))
+    oracle = LogisticRegression(C=1e4 / 500, tol=1e-10, max_iter=10000).fit(x[:, None], y)  # C = 1 / (n * l2)
+    slope, intercept = platt_fit(x, y, l2=1e-4)
+    assert slope == pytest.approx(oracle.coef_[0, 0], rel=1e-4)
+    assert intercept == pytest.approx(oracle.intercept_[0], rel=1e-4, abs=1e-5)
 
 
 def test_unscorable_prompts_are_unknown_and_long_prompts_are_windowed():

@@ -57,15 +57,30 @@ class RiskCalibration:
         return cls(float(data["slope"]), float(data["intercept"]), float(data["threshold"]), int(data["top_k"]))
 
 
+def platt_fit(x: np.ndarray, y: np.ndarray, l2: float = 1e-4) -> tuple[float, float]:
+    """``(slope, intercept)`` of the logistic regression of 0/1 ``y`` on one feature ``x`` (Newton's method on
+    the mean log loss plus ``l2 / 2 * slope**2``, which keeps separable data finite)."""
+    features = np.stack([np.asarray(x, np.float64), np.ones(len(x))], axis=1)
+    y = np.asarray(y, np.float64)
+    weights = np.zeros(2)
+    penalty = np.diag([l2, 0.0])
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-(features @ weights)))
+        gradient = features.T @ (p - y) / len(y) + penalty @ weights
+        hessian = (features * (p * (1 - p))[:, None]).T @ features / len(y) + penalty + 1e-12 * np.eye(2)
+        step = np.linalg.solve(hessian, gradient)
+        weights -= step
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    return float(weights[0]), float(weights[1])
+
+
 def fit_risk_calibration(margins: np.ndarray, risky: np.ndarray, top_k: int) -> RiskCalibration:
     """Platt fit of ``risky`` (0/1) on ``margins`` and the probability threshold of best balanced accuracy."""
-    from sklearn.linear_model import LogisticRegression
-
     risky = np.asarray(risky, bool)
     if risky.all() or not risky.any():
         raise ValueError("calibrating the risk score needs risky and benign validation prompts")
-    fit = LogisticRegression(C=1e4).fit(np.asarray(margins, np.float64)[:, None], risky)
-    partial = RiskCalibration(float(fit.coef_[0, 0]), float(fit.intercept_[0]), 0.5, top_k)
+    partial = RiskCalibration(*platt_fit(margins, risky), 0.5, top_k)
     probability = partial.probability(margins)
     candidates = np.unique(probability)
     balanced = [np.mean(probability[risky] >= t) + np.mean(probability[~risky] < t) for t in candidates]
