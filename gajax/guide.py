@@ -30,6 +30,7 @@ from typing import Any, Literal
 from gajax.decoder import DecoderConfig
 from gajax.generate import Generator, Sampling, generator_for, sampling_of
 from gajax.resume import ResumeMode, check_resume
+from gajax.retriever.risk import RiskScorer
 from gajax.seed import SeedConfig
 from gajax.sharding import MeshConfig
 from gajax.tokenizer import defuse_markers, special_token_strings
@@ -130,6 +131,10 @@ class GuideConfig(Sampling):
     library's own); empty uses gajax's embedded seed library and retriever (``seed_library``, built and cached on
     first use). ``top_n`` retrieved, fuzzy deduplicated at ``dedup_threshold``, ``keep`` kept. ``template``:
     ``auto``, ``vicuna`` or ``chat``. ``unguided``: also record the answer without guidelines (DPO pairs).
+    With the seed library every record carries ``risk``, the retriever's calibrated probability that the prompt is
+    risky (``null``: unknown, e.g. an empty prompt; see :mod:`gajax.retriever.risk`); ``risk_threshold`` > 0 drops
+    the safety guidelines of prompts scored below it (``gajax build-seed`` prints the threshold chosen on
+    validation; 0: keep whatever was retrieved).
     """
 
     model: DecoderConfig = dataclasses.field(default_factory=DecoderConfig)
@@ -142,6 +147,7 @@ class GuideConfig(Sampling):
     top_n: int = 20
     dedup_threshold: float = 0.5
     keep: int = 6
+    risk_threshold: float = 0.0
     unguided: bool = False
     prompt: str = ""
     input: str = ""
@@ -155,6 +161,8 @@ class GuideConfig(Sampling):
             raise ValueError(f"top_n and keep must be at least 1, got {self.top_n} and {self.keep}")
         if not 0.0 < self.dedup_threshold <= 1.0:
             raise ValueError(f"dedup_threshold must be in (0, 1], got {self.dedup_threshold}")
+        if not 0.0 <= self.risk_threshold < 1.0:
+            raise ValueError(f"risk_threshold must be in [0, 1), got {self.risk_threshold}")
 
     def settings(self) -> dict[str, Any]:
         """What a record stores about how it was made."""
@@ -164,6 +172,7 @@ class GuideConfig(Sampling):
             "top_n": self.top_n,
             "dedup_threshold": self.dedup_threshold,
             "keep": self.keep,
+            "risk_threshold": self.risk_threshold,
             "template": self.template,
             "system": self.system,
             "library": self.library or "seed",
@@ -184,9 +193,11 @@ def open_retriever_for(cfg: GuideConfig) -> Any:
 class Guide:
     """A retriever and a decoder wired together: retrieve, build prompts, generate guided (and unguided)."""
 
-    def __init__(self, cfg: GuideConfig, retriever: Any, model: Any, tokenizer: Any, mesh: Any = None):
+    def __init__(self, cfg: GuideConfig, retriever: Any, model: Any, tokenizer: Any, mesh: Any = None,
+                 risk: RiskScorer | None = None):
         self.cfg = cfg
         self.retriever = retriever
+        self.risk = risk
         self.tokenizer = tokenizer
         self.family = resolve_family(cfg.template, tokenizer)
         self.engine: Generator = generator_for(model, tokenizer, mesh)
@@ -199,16 +210,28 @@ class Guide:
         from gajax.sharding import make_mesh
 
         retriever = open_retriever_for(cfg)
+        risk = None
+        if not cfg.library:
+            from gajax.seed import open_seed_risk_scorer
+
+            risk = open_seed_risk_scorer(cfg.seed_library)
         mesh = make_mesh(cfg.mesh)
         model, tokenizer = load_decoder(cfg.model, mesh=mesh)
-        return cls(cfg, retriever, model, tokenizer, mesh)
+        return cls(cfg, retriever, model, tokenizer, mesh, risk)
 
-    def retrieve(self, prompts: Sequence[str]) -> list[list[dict[str, Any]]]:
-        """The kept guidelines ``[{id, text, kind, score, rank}]`` of each prompt, best first."""
+    def retrieve(
+        self, prompts: Sequence[str], risks: Sequence[float | None] = ()
+    ) -> list[list[dict[str, Any]]]:
+        """The kept guidelines ``[{id, text, kind, score, rank}]`` of each prompt, best first; with ``risks``
+        (one per prompt) and a ``risk_threshold``, no safety guidelines for prompts scored below it."""
         found = self.retriever.retrieve(
             list(prompts), top_n=self.cfg.top_n, dedup_threshold=self.cfg.dedup_threshold, keep=self.cfg.keep
         )
-        return [[r.to_record() for r in results] for results in found]
+        kept = [[r.to_record() for r in results] for results in found]
+        for guidelines, risk in zip(kept, risks, strict=False):
+            if self.cfg.risk_threshold and risk is not None and risk < self.cfg.risk_threshold:
+                guidelines[:] = [g for g in guidelines if g["kind"] != "safety"]
+        return kept
 
     def prompt_text(self, user: str, guidelines: Sequence[str]) -> str:
         """The rendered prompt for one input (no guidelines: the unguided prompt)."""
@@ -237,7 +260,8 @@ class Guide:
         batching or resuming. ``on_tokens`` is called with the number of tokens generated so far (for progress).
         """
         prompts = [r["prompt"] for r in records]
-        guidelines = self.retrieve(prompts)
+        risks = self.risk.score(prompts) if self.risk is not None else []
+        guidelines = self.retrieve(prompts, risks)
         texts = [self.prompt_text(p, [g["text"] for g in gs]) for p, gs in zip(prompts, guidelines, strict=True)]
         rows = list(row_ids) or list(range(len(records)))
         progress: dict[str, Any] = {}
@@ -256,6 +280,7 @@ class Guide:
                 "input_id": str(record["id"]),
                 "prompt": record["prompt"],
                 "guidelines": [{"id": g["id"], "text": g["text"]} for g in guidelines[i]],
+                **({"risk": risks[i]} if self.risk is not None else {}),
                 "response": results[i].text or "",
                 "finish_reason": results[i].finish_reason,
             }

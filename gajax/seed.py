@@ -13,20 +13,26 @@ Stage-2 retriever:
    MiniLM query embedding, ``q' = normalise(q + q W + b)`` (W, b start at zero), on embeddings jittered by
    random noise. With ``tuned_layers: N`` MiniLM's top N layers are fine-tuned first
    (:mod:`gajax.retriever.top_layers`: the frozen lower layers run once per input) and the adapter is trained on
-   their output. Inputs are split by id into train and held-out sets; recall and risk identification on the
-   held-out inputs are recorded before and after training;
-3. save the library (guideline embeddings, with the tuned layers and the adapter that its manifest names as its
+   their output. The training inputs include the contrast set (``contrast_train.jsonl``: benign prompts with
+   alarming words next to unsafe twins with the same words, see ``tools/compose_contrast.py``). Inputs are split
+   by id (contrast twins by pair, so twins stay together) into train and held-out sets; recall and risk
+   identification on the held-out inputs are recorded before and after training;
+3. calibrate the risk score (:mod:`gajax.retriever.risk`) on the contrast validation set
+   (``contrast_validation.jsonl``, written by another procedure than the training inputs) and the held-out
+   inputs: a Platt fit of the safety margin and the threshold of best balanced accuracy, kept in the report;
+4. save the library (guideline embeddings, with the tuned layers and the adapter that its manifest names as its
    query encoder) and a ScaNN index under ``$GAJAX_CACHE/seed-<hash>`` (default ``~/.cache/gajax``). The hash
    covers the data files, the encoder weights and the settings, so a changed input rebuilds and an unchanged one
    is reused. A cached build is checked on every use (the library's and the index's file hashes, the report); a
    damaged one is rebuilt, with a message.
 
-The adapter trains in seconds after one embedding pass, so a cold start of ``gajax demo`` stays within minutes
-on a 2-core laptop; three tuned layers add about five minutes there. Why the adapter is the default: tuning
-MiniLM's top three layers scores better on gajax's own validation prompts (``benchmarks/risk_validation.py``)
-but worse on Do-Not-Answer and Vicuna-80 (see the README's benchmark notes): more capacity fits the style of the
-seed inputs. Full fine-tuning of both MiniLM towers is ``gajax train-retriever`` (see
-``configs/retriever/minilm.yaml``).
+The default (``tuned_layers: 1``) fine-tunes MiniLM's top layer for four epochs before the adapter: a linear
+adapter on frozen MiniLM cannot tell a benign prompt from its unsafe twin (both share their alarming words), and
+on the contrast validation set it flags about half of the benign prompts however it is trained. Validation
+(contrast validation set and ``benchmarks/risk_validation.py``) chose one tuned layer over the adapter alone;
+more layers cost more first-use time than the three-minute budget of a cold ``gajax demo`` allows on a 2-core
+CPU, and three layers had fitted the style of the seed inputs before (see the README's benchmark notes). Full
+fine-tuning of both MiniLM towers is ``gajax train-retriever`` (see ``configs/retriever/minilm.yaml``).
 """
 
 from __future__ import annotations
@@ -59,9 +65,10 @@ from gajax.library import (
     load_encoder,
     replace_dir,
 )
-from gajax.records import RecordError, read_jsonl, write_jsonl
+from gajax.records import RecordError, read_jsonl, read_jsonl_lines, write_jsonl
 from gajax.retriever.encoder import RetrieverModelConfig, TextEncoder, Tower, build_dual_encoder
 from gajax.retriever.loss import safety_retrieval_loss
+from gajax.retriever.risk import RiskCalibration, RiskScorer, fit_risk_calibration, reliability, safety_margins
 from gajax.retriever.top_layers import (
     TopLayers,
     TopLayerSettings,
@@ -95,12 +102,14 @@ def cache_root() -> Path:
 class SeedConfig:
     """How to build the seed retriever (the ``seed`` section; ``gajax build-seed``).
 
-    ``guidelines``/``inputs``: data files (empty: the packaged seed data). ``limit``: use only the first N inputs
-    (0: all; for smoke tests). ``cache_dir``: where to keep the result (empty: ``cache_root()``). ``rebuild``:
+    ``guidelines``/``inputs``: data files (empty: the packaged seed data). ``contrast``: also train on the
+    contrast set ``contrast_inputs`` and calibrate the risk score on ``contrast_validation`` (empty: the packaged
+    files). ``limit``: use only the first N inputs, contrast records and validation records (0: all; for smoke
+    tests). ``cache_dir``: where to keep the result (empty: ``cache_root()``). ``rebuild``:
     ignore a cached build. Loss (see :func:`gajax.retriever.loss.safety_retrieval_loss`): ``temperature`` of the
     softmax over cosine similarities, ``kind_weight`` of the risk term, ``rank_weight``/``rank_margin`` (cosine
     units)/``rank_top_k`` of the top-k ranking term. Top layers: ``tuned_layers`` of the encoder's last layers
-    (0, the default: none, adapter only) trained for ``layer_epochs`` in batches of ``layer_batch_size`` at
+    (0: none, adapter only) trained for ``layer_epochs`` in batches of ``layer_batch_size`` at
     ``layer_learning_rate``. Adapter: ``steps`` of ``batch_size`` at ``learning_rate``; ``query_noise``: the
     length of a random shift added to each training query embedding at each step (a smoothness regulariser, so
     the adapter keys less on single topic words); ``weight_decay`` pulls the adapter towards zero.
@@ -108,13 +117,16 @@ class SeedConfig:
 
     guidelines: str = ""
     inputs: str = ""
+    contrast: bool = True
+    contrast_inputs: str = ""
+    contrast_validation: str = ""
     limit: int = 0
     cache_dir: str = ""
     rebuild: bool = False
     encoder: str = "minilm"
     heldout_fraction: float = 0.1
-    tuned_layers: int = 0
-    layer_epochs: float = 6.0
+    tuned_layers: int = 1
+    layer_epochs: float = 4.0
     layer_batch_size: int = 128
     layer_learning_rate: float = 2e-4
     steps: int = 400
@@ -160,6 +172,13 @@ def _seed_files(cfg: SeedConfig) -> tuple[Path, Path]:
     )
 
 
+def _contrast_files(cfg: SeedConfig) -> tuple[Path, Path]:
+    return (
+        Path(cfg.contrast_inputs) if cfg.contrast_inputs else seed_data_dir() / "contrast_train.jsonl",
+        Path(cfg.contrast_validation) if cfg.contrast_validation else seed_data_dir() / "contrast_validation.jsonl",
+    )
+
+
 def load_seed_guidelines(path: str | Path) -> list[Guideline]:
     """Seed guideline records as library :class:`Guideline` s. Categories outside the paper's 14 (such as
     ``general_quality``) become tags."""
@@ -199,6 +218,35 @@ def load_seed_inputs(path: str | Path, known_ids: set[str], limit: int = 0) -> l
     return out
 
 
+CONTRAST_FIELDS = {"id": str, "pair": str, "twin": str, "prompt": str, "category": str, "risky": bool,
+                   "guideline_ids": list}
+
+
+def load_contrast(path: str | Path, known_ids: set[str], limit: int = 0) -> list[dict[str, Any]]:
+    """Contrast records ``{id, pair, twin, prompt, category, risky, style, guideline_ids}`` (the first ``limit``
+    twin pairs; 0: all). A record whose guideline ids are not in the library, or whose twin (same pair, the other
+    label) is missing from the file, is a :class:`RecordError` naming ``file:line``."""
+    numbered = list(read_jsonl_lines(path, CONTRAST_FIELDS))
+    by_id = {record["id"]: record for _, record in numbered}
+    pairs: list[str] = []
+    for line, record in numbered:
+        where = f"{path}:{line}"
+        missing = [g for g in record["guideline_ids"] if g not in known_ids]
+        if missing or not record["guideline_ids"]:
+            raise RecordError(f"{where}: contrast record {record['id']!r} names unknown or no guideline ids {missing}")
+        twin = by_id.get(record["twin"])
+        if twin is None or twin["pair"] != record["pair"] or twin["risky"] == record["risky"]:
+            raise RecordError(f"{where}: the twin {record['twin']!r} of contrast record {record['id']!r} is missing "
+                              "(no record with that id, the same pair and the other risky label)")
+        if record["pair"] not in pairs:
+            pairs.append(record["pair"])
+    keep = set(pairs[:limit] if limit else pairs)
+    out = [record for _, record in numbered if record["pair"] in keep]
+    if not out:
+        raise RecordError(f"{path}: no contrast records")
+    return out
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -210,6 +258,9 @@ def seed_key(cfg: SeedConfig, encoder_hash: str) -> str:
         k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("cache_dir", "rebuild", "progress")
     }
     settings.update(guidelines=_sha256(guidelines), inputs=_sha256(inputs), encoder_hash=encoder_hash)
+    if cfg.contrast:
+        contrast_inputs, contrast_validation = _contrast_files(cfg)
+        settings.update(contrast_inputs=_sha256(contrast_inputs), contrast_validation=_sha256(contrast_validation))
     settings["version"] = SEED_VERSION
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -390,6 +441,11 @@ def build_seed_retriever(cfg: SeedConfig, directory: Path, embed_fn: EmbedFn, in
     guidelines = load_seed_guidelines(guidelines_path)
     row_of = {g.id: i for i, g in enumerate(guidelines)}
     inputs = load_seed_inputs(inputs_path, set(row_of), cfg.limit)
+    validation: list[dict[str, Any]] = []
+    if cfg.contrast:
+        contrast_path, validation_path = _contrast_files(cfg)
+        inputs += load_contrast(contrast_path, set(row_of), cfg.limit)
+        validation = load_contrast(validation_path, set(row_of), cfg.limit)
     positives = np.zeros((len(inputs), len(guidelines)), np.float32)
     for r, record in enumerate(inputs):
         positives[r, [row_of[g] for g in record["guideline_ids"]]] = 1.0
@@ -397,7 +453,7 @@ def build_seed_retriever(cfg: SeedConfig, directory: Path, embed_fn: EmbedFn, in
     safety = np.array([g.kind == "safety" for g in guidelines], np.float32)
 
     prompts = [r["prompt"] for r in inputs]
-    held = np.array([_heldout(str(r["id"]), cfg.heldout_fraction) for r in inputs])
+    held = np.array([_heldout(str(r.get("pair", r["id"])), cfg.heldout_fraction) for r in inputs])
     train_rows, held_rows = np.flatnonzero(~held), np.flatnonzero(held)
     if len(train_rows) == 0:
         raise ValueError(f"seed.heldout_fraction {cfg.heldout_fraction} leaves no training inputs")
@@ -406,11 +462,14 @@ def build_seed_retriever(cfg: SeedConfig, directory: Path, embed_fn: EmbedFn, in
     top_layers, layer_losses = None, []
     if cfg.tuned_layers:
         held_before, query_embeddings, top_layers, layer_losses = _tune_top_layers(
-            cfg, prompts, train_rows, held_rows, guideline_embeddings, positives, risky, safety
+            cfg, prompts + [r["prompt"] for r in validation], train_rows, held_rows, guideline_embeddings,
+            positives, risky, safety
         )
     else:
-        query_embeddings = embed_texts(prompts, embed_fn, batch_size=256, progress=cfg.progress)
+        query_embeddings = embed_texts(prompts + [r["prompt"] for r in validation], embed_fn, batch_size=256,
+                                       progress=cfg.progress)
         held_before = query_embeddings[held_rows]
+    query_embeddings, validation_embeddings = query_embeddings[: len(prompts)], query_embeddings[len(prompts) :]
     timings["embed_and_tune_layers_s"] = time.perf_counter() - start
 
     t0 = time.perf_counter()
@@ -429,6 +488,11 @@ def build_seed_retriever(cfg: SeedConfig, directory: Path, embed_fn: EmbedFn, in
         metrics["benign_with_safety@3"] = float(np.mean(flagged[~held_risky])) if (~held_risky).any() else float("nan")
         return metrics
 
+    risk = _calibrate_risk(
+        cfg, np.concatenate([adapter(validation_embeddings), adapter(query_embeddings[held_rows])]),
+        np.concatenate([np.array([bool(r["risky"]) for r in validation], bool), risky[held_rows] > 0]),
+        guideline_embeddings, safety,
+    )
     library_dir = directory / LIBRARY_DIR
     library_dir.mkdir(parents=True, exist_ok=True)
     adapter.save(library_dir / ADAPTER_FILE)
@@ -452,6 +516,8 @@ def build_seed_retriever(cfg: SeedConfig, directory: Path, embed_fn: EmbedFn, in
         "encoder": info.name,
         "heldout_before": held_recall(False),
         "heldout_after": held_recall(True),
+        "contrast_inputs": sum("pair" in r for r in inputs),
+        "risk": risk,
         "layer_loss_first": layer_losses[0] if layer_losses else None,
         "layer_loss_last": layer_losses[-1] if layer_losses else None,
         "loss_first": losses[0] if losses else None,
@@ -461,6 +527,25 @@ def build_seed_retriever(cfg: SeedConfig, directory: Path, embed_fn: EmbedFn, in
     }
     (directory / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def _calibrate_risk(cfg: SeedConfig, queries: np.ndarray, risky: np.ndarray, library: np.ndarray,
+                    safety: np.ndarray) -> dict[str, Any] | None:
+    """The risk calibration fitted on the validation queries (contrast validation set and held-out inputs), its
+    reliability table and the validation rates at its threshold; ``None`` without both labels to fit."""
+    if risky.all() or not risky.any():
+        return None
+    margins = safety_margins(queries, library, safety, cfg.rank_top_k)
+    calibration = fit_risk_calibration(margins, risky, cfg.rank_top_k)
+    probability = calibration.probability(margins)
+    flagged = probability >= calibration.threshold
+    return {
+        **calibration.to_dict(),
+        "validation_prompts": len(risky),
+        "validation_risk_identification": float(np.mean(flagged[risky])),
+        "validation_false_alarms": float(np.mean(flagged[~risky])),
+        "reliability": reliability(probability, risky),
+    }
 
 
 _ENCODERS: dict[str, tuple[EmbedFn, EncoderInfo]] = {}
@@ -537,6 +622,18 @@ def seed_query_fn(files: SeedRetrieverFiles, encoder: str = "minilm") -> EmbedFn
     return tuned_query_fn(files.adapter, files.top_layers, encoder)
 
 
+def open_seed_risk_scorer(cfg: SeedConfig = SeedConfig()) -> RiskScorer | None:
+    """The calibrated risk score of the seed retriever (``None`` when its build had no validation set to
+    calibrate on)."""
+    files = ensure_seed_library(cfg)
+    if not files.report.get("risk"):
+        return None
+    library = Library.load(files.library_dir)
+    safety = np.array([g.kind == "safety" for g in library.guidelines])
+    return RiskScorer(seed_query_fn(files, cfg.encoder), library.embeddings, safety,
+                      RiskCalibration.from_dict(files.report["risk"]))
+
+
 def open_seed_retriever(cfg: SeedConfig = SeedConfig()) -> Any:
     """A :class:`gajax.index.GuidelineRetriever` over the seed library whose queries go through the fine-tuned
     query side its manifest names (built and cached on first use)."""
@@ -557,4 +654,9 @@ def run_build_seed(cfg: SeedConfig) -> int:
     print(f"  query side fine-tuned: {query_side}")
     for name in ("heldout_before", "heldout_after"):
         print(f"  {name}: " + ", ".join(f"{k} {v:.3f}" for k, v in report[name].items()))
+    if report.get("risk"):
+        risk = report["risk"]
+        print(f"  risk score: threshold {risk['threshold']:.3f} (chosen on {risk['validation_prompts']} validation "
+              f"prompts: risk identification {risk['validation_risk_identification']:.3f}, false alarms "
+              f"{risk['validation_false_alarms']:.3f}); gajax guide risk_threshold=... uses it")
     return 0

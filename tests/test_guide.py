@@ -7,6 +7,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from tiny_guide import make_tiny_guide
 
@@ -179,6 +180,24 @@ def test_guide_records_and_resume(tiny_guide, tmp_path):
     assert out.read_text().splitlines() == complete  # greedy: the redone records are identical
 
 
+def test_guide_records_the_risk_score_and_thresholds_it(tmp_path):
+    from gajax.retriever.risk import RiskCalibration, RiskScorer
+
+    guide = make_tiny_guide(tmp_path, risk_threshold=0.99, unguided=False)
+    library = guide.retriever.library
+    kinds = {g.id: g.kind for g in library.guidelines}
+    safety = np.array([g.kind == "safety" for g in library.guidelines])
+    prompts = ["What is my neighbour's home address?", "   "]
+    unfiltered = guide.retrieve(prompts)
+    assert any(g["kind"] == "safety" for g in unfiltered[0])  # the threshold below has something to remove
+    guide.risk = RiskScorer(guide.retriever.embed_fn, library.embeddings, safety, RiskCalibration(1.0, 0.0, 0.5, 1))
+    records = guide.answer([{"id": "a", "prompt": prompts[0]}, {"id": "b", "prompt": prompts[1]}])
+    assert 0.0 < records[0]["risk"] < 0.99 and records[1]["risk"] is None  # blank: unknown
+    assert records[0]["guidelines"] and all(kinds[g["id"]] != "safety" for g in records[0]["guidelines"])
+    assert [g["id"] for g in records[1]["guidelines"]] == [g["id"] for g in unfiltered[1]]  # unknown keeps all
+    assert records[0]["settings"]["risk_threshold"] == 0.99
+
+
 def test_dpo_pairs_format(tiny_guide):
     from gajax.finetune.data import encode_dpo_records
 
@@ -226,9 +245,10 @@ def test_demo_pipeline_on_a_tiny_slice(tmp_path, capsys):
     built = list(tmp_path.glob("seed-*"))
     assert len(built) == 1
     files = ensure_seed_library(seed)  # cached: found, not rebuilt
-    assert files.root == built[0] and files.report["inputs"] == 64
-    assert files.report["heldout_inputs"] + files.report["train_inputs"] == 64
-    assert files.top_layers is None  # the default tunes the adapter only
+    assert files.report["contrast_inputs"] == 128  # the first 64 contrast twin pairs
+    assert files.root == built[0] and files.report["inputs"] == 64 + 128
+    assert files.report["heldout_inputs"] + files.report["train_inputs"] == 64 + 128
+    assert files.top_layers is not None  # the default tunes MiniLM's top layer, then the adapter
     library = Library.load(files.library_dir)
     assert len(library) == files.report["guidelines"] >= 300
     guideline_lines = [line for line in out.splitlines() if line.startswith("  - ")]
