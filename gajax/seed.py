@@ -154,6 +154,11 @@ class SeedConfig:
                 f"seed.tuned_layers and seed.layer_epochs must be >= 0 and seed.layer_batch_size >= 1, got "
                 f"{self.tuned_layers}, {self.layer_epochs}, {self.layer_batch_size}"
             )
+        if self.tuned_layers and self.encoder.startswith("hash-ngrams"):
+            raise ValueError(
+                f"seed.tuned_layers={self.tuned_layers} needs a BERT encoder; {self.encoder} has no layers to tune "
+                "(set seed.tuned_layers=0)"
+            )
         for name in ("learning_rate", "layer_learning_rate", "weight_decay", "kind_weight", "rank_weight",
                      "rank_margin", "query_noise"):
             if getattr(self, name) < 0:

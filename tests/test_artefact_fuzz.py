@@ -219,7 +219,10 @@ def test_library_and_index_files(pristine_library, tmp_path: Path, name: str, ki
 def seed_config(cache: Path) -> Any:
     from gajax.seed import SeedConfig
 
-    return SeedConfig(encoder="hash-ngrams:64", limit=200, steps=4, batch_size=32, cache_dir=str(cache), progress=False)
+    return SeedConfig(
+        encoder="hash-ngrams:64", tuned_layers=0, limit=200, steps=4, batch_size=32, cache_dir=str(cache),
+        progress=False,
+    )
 
 
 def seed_answer(cache: Path) -> list[list[str]]:

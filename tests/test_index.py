@@ -255,7 +255,8 @@ def test_every_reader_of_the_seed_library_uses_its_query_adapter(tmp_path: Path,
     from gajax.seed import SeedConfig, ensure_seed_library, open_seed_retriever, seed_encoder, seed_query_fn
 
     cfg = SeedConfig(
-        encoder="hash-ngrams:64", limit=200, steps=30, batch_size=32, cache_dir=str(tmp_path), progress=False
+        encoder="hash-ngrams:64", tuned_layers=0, limit=200, steps=30, batch_size=32, cache_dir=str(tmp_path),
+        progress=False,
     )
     files = ensure_seed_library(cfg)
     manifest = Library.load(files.library_dir).manifest

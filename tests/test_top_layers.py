@@ -147,3 +147,11 @@ def test_seed_retriever_with_tuned_layers(tmp_path) -> None:
     got = seed_query_fn(files)(TEXTS)
     np.testing.assert_allclose(got, want, atol=1e-5)
     assert not np.allclose(QueryAdapter.load(files.adapter)(plain), want, atol=1e-3)  # the tuned layers matter
+
+
+def test_tuned_layers_need_an_encoder_with_layers() -> None:
+    from gajax.seed import SeedConfig
+
+    with pytest.raises(ValueError, match=r"seed.tuned_layers=1 needs a BERT encoder; hash-ngrams:64 has no layers"):
+        SeedConfig(encoder="hash-ngrams:64", tuned_layers=1)
+    assert SeedConfig(encoder="hash-ngrams:64", tuned_layers=0).tuned_layers == 0
