@@ -135,7 +135,7 @@ COMMANDS: dict[str, Command] = {
         "gajax.bench:BenchConfig",
         "gajax.bench:run_bench",
         None,
-        "run a benchmark against its peer (area=decoder|encoder|retrieval|train|risk_identification)",
+        "run a benchmark against its peer (area=decoder|encoder|retrieval|serving|train|risk_identification)",
         "Runs benchmarks/<area>.py, which prints a table and writes benchmarks/results/<area>.json. Pass the "
         "script's own options with args=[...].",
     ),
