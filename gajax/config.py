@@ -92,6 +92,17 @@ def merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def flatten(tree: Mapping[str, Any], sep: str = ".") -> dict[str, Any]:
+    """Nested mappings as one level: ``{"a": {"b": 1}}`` -> ``{"a.b": 1}`` (names joined with ``sep``)."""
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
+        if isinstance(value, Mapping):
+            out.update({f"{key}{sep}{k}": v for k, v in flatten(value, sep).items()})
+        else:
+            out[str(key)] = value
+    return out
+
+
 def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
 

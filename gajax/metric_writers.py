@@ -23,6 +23,7 @@ from typing import Any, Literal
 import jax
 from etils import epath
 
+from gajax.config import flatten
 from gajax.records import read_jsonl, write_jsonl
 
 MetricKind = Literal["jsonl", "tensorboard", "wandb"]
@@ -32,27 +33,21 @@ TENSORBOARD_DIR = "tensorboard"
 WANDB_ID_FILE = "wandb-run-id"
 
 
-def scalars(values: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
+def scalars(values: Mapping[str, Any]) -> dict[str, float]:
     """The numbers in ``values`` keyed by tag, nested mappings flattened with ``/`` (other entries left out)."""
-    out: dict[str, float] = {}
-    for key, value in values.items():
-        tag = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            out.update(scalars(value, f"{tag}/"))
-        elif isinstance(value, int | float) and not isinstance(value, bool):
-            out[tag] = float(value)
-    return out
+    return {
+        tag: float(value)
+        for tag, value in flatten(values, "/").items()
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    }
 
 
 def _hparams(config: Mapping[str, Any]) -> dict[str, bool | int | float | str]:
     """The config flattened to TensorBoard hyperparameter values (lists and nulls as text)."""
-    out: dict[str, bool | int | float | str] = {}
-    for key, value in config.items():
-        if isinstance(value, Mapping):
-            out.update({f"{key}.{k}": v for k, v in _hparams(value).items()})
-        else:
-            out[key] = value if isinstance(value, bool | int | float | str) else json.dumps(value)
-    return out
+    return {
+        key: value if isinstance(value, bool | int | float | str) else json.dumps(value)
+        for key, value in flatten(config).items()
+    }
 
 
 def _import_wandb() -> Any:

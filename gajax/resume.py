@@ -14,6 +14,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from gajax.config import flatten
+
 log = logging.getLogger("gajax.resume")
 
 ResumeMode = Literal["auto", "force"]
@@ -23,22 +25,11 @@ class ResumeMismatch(ValueError):
     """An output or checkpoint made with other settings than this run's."""
 
 
-def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in tree.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            out.update(_flatten(value, f"{name}."))
-        else:
-            out[name] = value
-    return out
-
-
 def setting_differences(saved: Mapping[str, Any], current: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
     """``(dotted name, saved value, current value)`` for every setting both record that differs (JSON-compared,
     so a tuple equals the list it was saved as)."""
-    old = _flatten(json.loads(json.dumps(saved)))
-    new = _flatten(json.loads(json.dumps(current)))
+    old = flatten(json.loads(json.dumps(saved)))
+    new = flatten(json.loads(json.dumps(current)))
     return [(name, old[name], new[name]) for name in sorted(old.keys() & new.keys()) if old[name] != new[name]]
 
 
