@@ -20,11 +20,10 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from gajax.records import RecordError, ResumableWriter, content_id, read_jsonl, write_jsonl
 
-T = TypeVar("T")
 _PART = re.compile(r"\.part-(\d{5})-of-(\d{5})\.jsonl$")
 
 
@@ -47,11 +46,6 @@ class ShardConfig:
         if count < 1 or not 0 <= index < count:
             raise ValueError(f"shard index {index} is not in 0..{count - 1} (count={count})")
         return index, count
-
-
-def shard_items(items: Sequence[T], index: int, count: int) -> list[T]:
-    """The items host ``index`` of ``count`` handles (round-robin, so every host gets a similar mix)."""
-    return list(items[index::count])
 
 
 def part_path(path: str | Path, index: int, count: int) -> Path:

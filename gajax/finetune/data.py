@@ -179,11 +179,6 @@ def pack(sequences: Sequence[Example], seq_len: int) -> dict[str, np.ndarray]:
     return out
 
 
-def pad_pairs(pairs: Sequence[PreferencePair], seq_len: int) -> dict[str, np.ndarray]:
-    """DPO arrays: chosen rows then rejected rows, each right-padded to ``seq_len`` (``2 * len(pairs)`` rows)."""
-    return pack_rows([p.chosen for p in pairs] + [p.rejected for p in pairs], seq_len)
-
-
 def pack_rows(sequences: Sequence[Example], seq_len: int) -> dict[str, np.ndarray]:
     """One example per row (no packing), right-padded; same keys as :func:`pack`."""
     out = {k: np.zeros((len(sequences), seq_len), np.int32) for k in ("inputs", "targets", "loss_mask",

@@ -1,4 +1,4 @@
-"""Losses for Labrador fine-tuning: masked next-token cross-entropy (SFT) and the DPO family in TRL's names."""
+"""Losses for Labrador fine-tuning: token and sequence log-probs (SFT) and the DPO family in TRL's names."""
 
 from __future__ import annotations
 
@@ -13,15 +13,6 @@ def token_log_probs(logits: jax.Array, targets: jax.Array) -> jax.Array:
     logits = logits.astype(jnp.float32)
     target_logits = jnp.take_along_axis(logits, targets[..., None], axis=-1)[..., 0]
     return target_logits - jax.nn.logsumexp(logits, axis=-1)
-
-
-def sft_loss(logits: jax.Array, targets: jax.Array, loss_mask: jax.Array) -> tuple[jax.Array, dict[str, jax.Array]]:
-    """Mean cross-entropy over the tokens where ``loss_mask`` is 1 (response tokens only)."""
-    mask = loss_mask.astype(jnp.float32)
-    nll = -token_log_probs(logits, targets) * mask
-    count = jnp.maximum(mask.sum(), 1.0)
-    loss = nll.sum() / count
-    return loss, {"loss": loss, "loss_tokens": mask.sum()}
 
 
 def sequence_log_probs(logits: jax.Array, targets: jax.Array, loss_mask: jax.Array) -> jax.Array:
