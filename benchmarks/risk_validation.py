@@ -9,10 +9,10 @@ law, money, security, companies, famous people), ``v3-`` (subtle risky questions
 a quietly false premise or a request for non-public facts phrased as an ordinary question) and ``v4-`` (written
 last, explicit, plain and subtle prompts in equal parts; it judged the final choice of seed data once). They were
 written for gajax by hand and are neither training data nor benchmark prompts. Purpose: the seed data
-(``gajax/data/seed/build_seed.py``) is improved against THIS set, so the real evaluation sets
-(``risk_identification.py``) stay measurement-only. Do not copy these prompts into the seed data either, or this
-set stops measuring generalisation (prompts that nearly equal a seed input were removed, and a test keeps it so). The
-output also breaks the rates down by batch.
+(``gajax/data/seed/*_material.yaml``, ``tools/compose_seed.py``) is improved against THIS set, so the real
+evaluation sets (``risk_identification.py``) stay measurement-only. Do not copy these prompts into the seed data
+either, or this set stops measuring generalisation (prompts that nearly equal a seed input were removed, and a test
+keeps it so). The output also breaks the rates down by batch.
 
 Same retriever and metrics as ``risk_identification.py``: the share of risky prompts with a ``safety``
 guideline among the top-k retrieved (risk identification) and the share of benign prompts with one (false

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
+import subprocess
+import sys
+import tomllib
 from collections import Counter
 from pathlib import Path
 
@@ -12,9 +16,9 @@ import pytest
 import yaml
 from rapidfuzz import fuzz, process
 
-from gajax.data.seed import build_seed
+import gajax.data
 
-DATA_DIR = Path(build_seed.__file__).resolve().parents[1]
+DATA_DIR = Path(gajax.data.__file__).resolve().parent
 SEED_DIR = DATA_DIR / "seed"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EVAL_DIRS = [
@@ -169,12 +173,39 @@ def test_no_overlap_with_the_validation_set(inputs):
     assert scores.max() < 85, (ours[i], held_out[j])
 
 
-def test_files_equal_a_fresh_build(guidelines, inputs):
-    assert build_seed.build_guidelines() == guidelines
-    assert build_seed.build_inputs() == inputs
+COMPOSER = REPO_ROOT / "tools" / "compose_seed.py"
 
 
-def test_hand_written_tables_name_real_guidelines():
-    titles = {t for items in build_seed.SAFETY_GUIDELINES.values() for t, _ in items}
-    assert set(build_seed.EXTRA_CATEGORIES) <= titles
-    assert set(build_seed.MATCH_WORDS) <= titles
+@pytest.fixture(scope="module")
+def composer():
+    """tools/compose_seed.py as a module (it lives outside the package)."""
+    spec = importlib.util.spec_from_file_location("compose_seed", COMPOSER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_files_equal_a_fresh_build(composer, guidelines, inputs):
+    assert composer.build_guidelines() == guidelines
+    assert composer.build_inputs() == inputs
+
+
+def test_composer_writes_the_shipped_files_byte_for_byte(tmp_path):
+    subprocess.run([sys.executable, str(COMPOSER), "--out", str(tmp_path)], check=True, capture_output=True)
+    for name in ("guidelines.jsonl", "inputs.jsonl"):
+        assert (tmp_path / name).read_bytes() == (SEED_DIR / name).read_bytes(), name
+
+
+def test_hand_written_tables_name_real_guidelines(composer):
+    titles = {t for items in composer.material.safety_guidelines.values() for t, _ in items}
+    assert set(composer.material.extra_categories) <= titles
+    assert set(composer.material.match_words) <= titles
+
+
+def test_material_ships_as_package_data():
+    # The YAML tables are the provenance of the shipped JSONL files and travel with them in the wheel.
+    with (REPO_ROOT / "pyproject.toml").open("rb") as f:
+        globs = tomllib.load(f)["tool"]["setuptools"]["package-data"]["*"]
+    for name in ("guideline_material.yaml", "prompt_material.yaml", "guidelines.jsonl", "inputs.jsonl"):
+        assert (SEED_DIR / name).is_file() and any(Path(name).match(g) for g in globs), name
+    assert not (SEED_DIR / "build_seed.py").exists()  # the composer is a tool, outside the wheel

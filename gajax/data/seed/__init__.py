@@ -1,2 +1,2 @@
-"""The seed guideline library (``guidelines.jsonl``) and training inputs (``inputs.jsonl``), built by
-``build_seed``."""
+"""The seed guideline library (``guidelines.jsonl``) and training inputs (``inputs.jsonl``), composed by
+``tools/compose_seed.py`` from the hand-written tables in ``guideline_material.yaml`` and ``prompt_material.yaml``."""
