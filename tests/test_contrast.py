@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
@@ -88,13 +89,20 @@ def test_twin_pairs_stay_in_the_same_split(halves):
 
 def test_halves_share_no_core_and_no_template():
     composer = _module(REPO / "tools" / "compose_contrast.py", "compose_contrast")
-    train = {q for cores in composer.TRAIN_CORES.values() for core in cores for q in core[2:4]}
-    heldout = {q for cores in composer.VALIDATION_CORES.values() for core in cores for q in core[2:4]}
+    train = {q for cores in composer.material.train_cores.values() for core in cores for q in core[2:4]}
+    heldout = {q for cores in composer.material.validation_cores.values() for core in cores for q in core[2:4]}
     assert not train & heldout
-    assert all(framing.replace("{q}", "") not in composer._ROLE_PLAYS for framing in composer.TRAIN_FRAMINGS)
+    assert all(framing.replace("{q}", "") not in composer._ROLE_PLAYS for framing in composer.material.train_framings)
     ids = composer.guideline_ids()
     validation, test = composer.build_heldout(ids)  # the committed files are what the composer writes
     assert validation == _read(FILES["validation"]) and test == _read(FILES["test"])
+
+
+def test_composer_writes_the_shipped_files_byte_for_byte(tmp_path):
+    composer = REPO / "tools" / "compose_contrast.py"
+    subprocess.run([sys.executable, str(composer), "--out", str(tmp_path)], check=True, capture_output=True)
+    for path in FILES.values():
+        assert (tmp_path / path.name).read_bytes() == path.read_bytes(), path.name
 
 
 def test_no_contrast_prompt_near_an_evaluation_or_validation_prompt(halves):

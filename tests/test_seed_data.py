@@ -206,6 +206,6 @@ def test_material_ships_as_package_data():
     # The YAML tables are the provenance of the shipped JSONL files and travel with them in the wheel.
     with (REPO_ROOT / "pyproject.toml").open("rb") as f:
         globs = tomllib.load(f)["tool"]["setuptools"]["package-data"]["*"]
-    for name in ("guideline_material.yaml", "prompt_material.yaml", "guidelines.jsonl", "inputs.jsonl"):
+    for name in ("guideline_material.yaml", "prompt_material.yaml", "contrast_material.yaml", "guidelines.jsonl"):
         assert (SEED_DIR / name).is_file() and any(Path(name).match(g) for g in globs), name
     assert not (SEED_DIR / "build_seed.py").exists()  # the composer is a tool, outside the wheel
