@@ -66,6 +66,7 @@ from gajax.library import (
     replace_dir,
 )
 from gajax.records import RecordError, read_jsonl, read_jsonl_lines, write_jsonl
+from gajax.retriever.data import is_heldout
 from gajax.retriever.encoder import RetrieverModelConfig, TextEncoder, Tower, build_dual_encoder
 from gajax.retriever.loss import safety_retrieval_loss
 from gajax.retriever.risk import RiskCalibration, RiskScorer, fit_risk_calibration, reliability, safety_margins
@@ -398,11 +399,6 @@ class SeedRetrieverFiles:
     report: dict[str, Any]
 
 
-def _heldout(input_id: str, fraction: float) -> bool:
-    bucket = int.from_bytes(hashlib.sha256(input_id.encode("utf-8")).digest()[:8], "big") / 2.0**64
-    return bucket < fraction
-
-
 def _query_encoder(name: str, top_layers: TopLayers | None = None) -> tuple[TextEncoder, Tower]:
     """A fresh encoder for queries (its own copy of the weights, with ``top_layers`` written in) and its tower."""
     model, tokenizer = build_dual_encoder(RetrieverModelConfig(weights=name))
@@ -458,7 +454,7 @@ def build_seed_retriever(cfg: SeedConfig, directory: Path, embed_fn: EmbedFn, in
     safety = np.array([g.kind == "safety" for g in guidelines], np.float32)
 
     prompts = [r["prompt"] for r in inputs]
-    held = np.array([_heldout(str(r.get("pair", r["id"])), cfg.heldout_fraction) for r in inputs])
+    held = np.array([is_heldout(str(r.get("pair", r["id"])), cfg.heldout_fraction) for r in inputs])
     train_rows, held_rows = np.flatnonzero(~held), np.flatnonzero(held)
     if len(train_rows) == 0:
         raise ValueError(f"seed.heldout_fraction {cfg.heldout_fraction} leaves no training inputs")
