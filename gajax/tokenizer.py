@@ -8,7 +8,6 @@ does (sandboxed jinja2 with ``trim_blocks``/``lstrip_blocks``, ``raise_exception
 from __future__ import annotations
 
 import datetime
-import functools
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -140,8 +139,8 @@ def _token_text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-@functools.lru_cache(maxsize=16)
 def _compile_template(template: str) -> Any:
+    """A sandboxed Jinja template with the globals and filters of transformers' chat templates."""
     import jinja2
     from jinja2.ext import loopcontrols
     from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -204,6 +203,7 @@ class Tokenizer:
         self.backend = backend
         self.source = source
         self.chat_template = chat_template
+        self._compiled_template: tuple[str, Any] | None = None  # (template text, compiled), compiled on first use
         # bos_token, eos_token, pad_token, unk_token as strings (None when the tokenizer has none).
         self.special_tokens = {k: v for k, v in special_tokens.items() if v is not None}
         for name, token in self.special_tokens.items():
@@ -399,7 +399,9 @@ class Tokenizer:
                     f"message {i} is a {type(message).__name__}, not a dict with role and content"
                 )
         try:
-            template = _compile_template(self.chat_template)
+            if self._compiled_template is None or self._compiled_template[0] != self.chat_template:
+                self._compiled_template = (self.chat_template, _compile_template(self.chat_template))
+            template = self._compiled_template[1]
         except jinja2.TemplateSyntaxError as err:
             raise ChatTemplateError(
                 f"{self.source}: chat template has a syntax error at line {err.lineno}: {err}"

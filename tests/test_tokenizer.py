@@ -123,6 +123,14 @@ def test_chat_template_from_jinja_file(templated_dir):
     )
 
 
+def test_changed_chat_template_is_recompiled(templated_dir):
+    # The tokenizer keeps its compiled template; assigning another template text must take effect.
+    ours = Tokenizer.from_file(templated_dir)
+    first = ours.apply_chat_template(MESSAGES)
+    ours.chat_template = "{% for m in messages %}<{{ m.role }}>{{ m.content }}{% endfor %}"
+    assert ours.apply_chat_template(MESSAGES) == "".join(f"<{m['role']}>{m['content']}" for m in MESSAGES) != first
+
+
 def test_save_round_trip(templated_dir, tmp_path):
     ours = Tokenizer.from_file(templated_dir)
     saved = ours.save(tmp_path / "saved")
