@@ -14,14 +14,14 @@ characters that no longer match them.
 
 ``gajax guide`` runs over an ``inputs.jsonl`` (``id``, ``prompt``) and appends ``guided.jsonl`` records (resumable);
 ``unguided=true`` also generates the same model's answer without guidelines, and :func:`dpo_pairs` turns those
-records into TRL-style preference pairs (chosen = guided, rejected = unguided). :func:`guide_one` answers one prompt
-from Python.
+records into TRL-style preference pairs (chosen = guided, rejected = unguided). From Python, hold a :class:`Guide`
+(``Guide.from_config(cfg)`` loads the retriever and decoder once) and call its ``answer`` with ``{id, prompt}``
+records.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -289,20 +289,6 @@ class Guide:
             rec.update(model=self.cfg.model.weights, template=self.family, settings=settings)
             out.append(rec)
         return out
-
-
-@functools.lru_cache(maxsize=2)
-def _cached_guide(cfg: GuideConfig) -> Guide:
-    return Guide.from_config(cfg)
-
-
-def guide_one(prompt: str, cfg: GuideConfig | None = None, input_id: str = "0") -> dict[str, Any]:
-    """Answer one prompt with retrieved guidelines; returns its ``guided.jsonl`` record.
-
-    The retriever and decoder for ``cfg`` (default: the seed library and SmolLM2) are loaded once per process.
-    """
-    guide = _cached_guide(cfg or GuideConfig())
-    return guide.answer([{"id": input_id, "prompt": prompt}])[0]
 
 
 def dpo_pairs(records: Iterable[dict[str, Any]]) -> list[dict[str, str]]:

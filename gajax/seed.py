@@ -549,15 +549,28 @@ def _calibrate_risk(cfg: SeedConfig, queries: np.ndarray, risky: np.ndarray, lib
     }
 
 
-_ENCODERS: dict[str, tuple[EmbedFn, EncoderInfo]] = {}
+class EncoderCache:
+    """Base encoders by name, each loaded once per cache: the weights under a name do not change within a process,
+    and the :class:`EncoderInfo` returned with each carries their hash, which libraries are checked against.
+    :data:`SEED_ENCODERS` is the process-wide one behind :func:`seed_encoder`."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, tuple[EmbedFn, EncoderInfo]] = {}
+
+    def get(self, name: str) -> tuple[EmbedFn, EncoderInfo]:
+        """The query side of ``name`` and its info, loaded on first use."""
+        if name not in self._loaded:
+            self._loaded[name] = load_encoder(name, kind="query")
+        return self._loaded[name]
+
+
+SEED_ENCODERS = EncoderCache()
 
 
 def seed_encoder(name: str) -> tuple[EmbedFn, EncoderInfo]:
-    """The base encoder (loaded once per process). MiniLM has one shared tower, so queries and guidelines use
+    """The base encoder from :data:`SEED_ENCODERS`. MiniLM has one shared tower, so queries and guidelines use
     the same function."""
-    if name not in _ENCODERS:
-        _ENCODERS[name] = load_encoder(name, kind="query")
-    return _ENCODERS[name]
+    return SEED_ENCODERS.get(name)
 
 
 def seed_cache_problem(directory: Path) -> str | None:
