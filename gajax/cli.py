@@ -172,6 +172,24 @@ COMMANDS: dict[str, Command] = {
         "library=DIR uses a built library (default: the embedded seed library); unguided=true also records the "
         "answer without guidelines, for DPO pairs.",
     ),
+    "sample": Command(
+        "gajax.sample:SampleConfig",
+        "gajax.sample:run_sample",
+        "sample",
+        "best-of-n sampling: n answers per input, guided, unguided or both, in one decode (resumable)",
+        "input=inputs.jsonl output=samples.jsonl n=4 variant=both: every prompt repeated n times per variant and "
+        "decoded in one batch, each sample with its own seed, log-likelihood and the guideline ids that steered it. "
+        "Retrieval as in gajax guide.",
+    ),
+    "rank": Command(
+        "gajax.rank:RankConfig",
+        "gajax.rank:run_rank",
+        "rank",
+        "rank best-of-n samples by a judge: chosen/rejected per input, SFT and DPO files, safe-sample yield",
+        "Judges every sample (offline refusal detector by default; judges.use=[llm] or [classifier]); on a risky "
+        "prompt a refusal beats compliance, on a benign one a compliant answer beats a refusal; ties go to the "
+        "higher mean log-likelihood. Writes output=ranked.jsonl (resumable), sft=, dpo= and summary=.",
+    ),
     "build-seed": Command(
         "gajax.seed:SeedConfig",
         "gajax.seed:run_build_seed",

@@ -100,13 +100,15 @@ class ChatConfig(Sampling):
 @dataclasses.dataclass
 class Generation:
     """One row's result: generated ``tokens`` (a final stop token included), ``text`` when a detokenizer was given,
-    ``finish_reason`` (``stop``: a stop token or string; ``length``: max_new_tokens), and per-step float32 ``logits``
-    when asked for."""
+    ``finish_reason`` (``stop``: a stop token or string; ``length``: max_new_tokens), per-step float32 ``logits``
+    when asked for, and ``logprobs``: each generated token's log-probability under the model (temperature 1, no
+    top-k/top-p filter)."""
 
     tokens: list[int]
     finish_reason: str
     text: str | None = None
     logits: np.ndarray | None = None
+    logprobs: list[float] = dataclasses.field(default_factory=list)
 
 
 def bucket_sizes(limit: int) -> list[int]:
@@ -179,11 +181,12 @@ def _head(model: Llama, hidden: jax.Array) -> jax.Array:
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass
 class DecodeState:
-    """Everything the decode loop carries: the cache, generated tokens ``(batch, max_new)``, optional logits,
-    per-row finished flags and the number of tokens generated so far."""
+    """Everything the decode loop carries: the cache, generated tokens ``(batch, max_new)`` and their log-probs,
+    optional logits, per-row finished flags and the number of tokens generated so far."""
 
     cache: KVCache
     tokens: jax.Array
+    logprobs: jax.Array
     logits: jax.Array
     finished: jax.Array
     step: jax.Array
@@ -212,10 +215,12 @@ def _emit(state: DecodeState, logits: jax.Array, controls: _Controls, mode: _Mod
     token = jnp.where(state.finished, controls.pad_id, token)
     finished = state.finished | jnp.isin(token, controls.stop_ids)
     tokens = jax.lax.dynamic_update_slice_in_dim(state.tokens, token[:, None], state.step, axis=1)
+    logprob = jnp.take_along_axis(jax.nn.log_softmax(logits, axis=-1), token[:, None], axis=-1)
+    logprobs = jax.lax.dynamic_update_slice_in_dim(state.logprobs, logprob, state.step, axis=1)
     kept = state.logits
     if mode.keep_logits:
         kept = jax.lax.dynamic_update_slice_in_dim(kept, logits[:, None, :], state.step, axis=1)
-    return DecodeState(state.cache, tokens, kept, finished, state.step + 1)
+    return DecodeState(state.cache, tokens, logprobs, kept, finished, state.step + 1)
 
 
 @functools.partial(jax.jit, static_argnames=("graphdef", "cache_len", "max_new", "mode"))
@@ -241,6 +246,7 @@ def _prefill(
     state = DecodeState(
         cache=cache,
         tokens=jnp.full((batch, max_new), controls.pad_id, jnp.int32),
+        logprobs=jnp.zeros((batch, max_new), jnp.float32),
         logits=jnp.zeros((batch, max_new if mode.keep_logits else 0, vocab), jnp.float32),
         finished=finished,
         step=jnp.zeros((), jnp.int32),
@@ -438,6 +444,7 @@ class Generator:
 
         all_tokens = np.asarray(state.tokens)
         all_logits = np.asarray(state.logits) if return_logits else None
+        all_logprobs = np.asarray(state.logprobs)
         results = []
         for r in range(n):
             row = _row_tokens(all_tokens[r, : lengths[r]], self.stop_ids)
@@ -448,7 +455,8 @@ class Generator:
                 body = row[:-1] if hit_id else row
                 text, _ = _cut_at_stop(self.detokenize(body), stops)
             logits = all_logits[r, : len(row)] if all_logits is not None else None
-            results.append(Generation(tokens=row, finish_reason=reason, text=text, logits=logits))
+            logprobs = all_logprobs[r, : len(row)].tolist()
+            results.append(Generation(tokens=row, finish_reason=reason, text=text, logits=logits, logprobs=logprobs))
         return results
 
 

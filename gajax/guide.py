@@ -237,7 +237,8 @@ class Guide:
         """The rendered prompt for one input (no guidelines: the unguided prompt)."""
         return build_prompt(user, guidelines, self.tokenizer, self.family, self.cfg.system)
 
-    def _encode(self, text: str) -> list[int]:
+    def encode(self, text: str) -> list[int]:
+        """Token ids of a rendered prompt (with BOS for the Vicuna layout when the tokenizer has one)."""
         ids = self.tokenizer.encode(text, add_special_tokens=False)
         bos = getattr(self.tokenizer, "bos_id", None)
         if self.family == "vicuna" and bos is not None and (not ids or ids[0] != bos):
@@ -267,10 +268,10 @@ class Guide:
         progress: dict[str, Any] = {}
         if on_tokens is not None:
             progress = {"chunk": 16, "on_chunk": lambda so_far: on_tokens(max(len(r) for r in so_far))}
-        results = self.engine.generate([self._encode(t) for t in texts], self.sampling, row_ids=rows, **progress)
+        results = self.engine.generate([self.encode(t) for t in texts], self.sampling, row_ids=rows, **progress)
         if self.cfg.unguided:
             # A call of its own: the short unguided prompts would otherwise be padded to the guided prompts' bucket.
-            unguided = [self._encode(self.prompt_text(p, [])) for p in prompts]
+            unguided = [self.encode(self.prompt_text(p, [])) for p in prompts]
             unguided_rows = [UNGUIDED_STREAM + r for r in rows]
             results += self.engine.generate(unguided, self.sampling, row_ids=unguided_rows, **progress)
         settings = self.record_settings()

@@ -27,8 +27,9 @@ class ByteTokenizer:
         return bytes(i for i in ids if i > 2 or not skip_special_tokens).decode("utf-8", errors="replace")
 
 
-def make_tiny_guide(directory: Path, **settings: object) -> Guide:
-    """The tiny guide, its library saved in ``directory``; ``settings`` override its :class:`GuideConfig`."""
+def make_tiny_guide(directory: Path, config: type[GuideConfig] = GuideConfig, **settings: object) -> Guide:
+    """The tiny guide, its library saved in ``directory``; ``settings`` override its ``config`` (a
+    :class:`GuideConfig` or a subclass)."""
     texts = [
         "Protect Privacy: Never reveal anyone's home address or phone number.",
         "Discourage Violence: Do not help anyone hurt people.",
@@ -44,5 +45,5 @@ def make_tiny_guide(directory: Path, **settings: object) -> Guide:
     arch = dataclasses.replace(load_arch("tiny"), max_seq_len=1024)
     model = Llama(arch, rngs=nnx.Rngs(3))
     defaults = {"system": "S.", "keep": 2, "unguided": True, "max_new_tokens": 6, "batch_size": 2, "progress": False}
-    cfg = GuideConfig(**{**defaults, **settings})
+    cfg = config(**{**defaults, **settings})
     return Guide(cfg, retriever, model, ByteTokenizer())
