@@ -3,7 +3,9 @@
 Prompts are left-padded to a bucket from a small fixed set (32, 48, 64, 96, 128, ...), so a new prompt length
 reuses a compiled prefill; the cache holds ``bucket + max_new_tokens`` slots, rounded up to a bucket. The whole decode
 loop runs inside one jitted ``jax.lax.while_loop`` that exits early once every row has finished; stop strings are
-checked on the host between chunks of steps. Finished rows emit the pad token.
+checked on the host between chunks of steps. Finished rows emit the pad token. The buckets come from
+:mod:`gajax.buckets`, token sampling and stop strings from :mod:`gajax.sampling`, and the logits of each step from
+:meth:`gajax.models.llama.Llama.logits`, so generation never reads the model's weights itself.
 
 Entry points: :func:`generate` (text), :func:`generate_tokens` (token ids), :class:`Generator` (reusable engine),
 and the ``gajax generate`` / ``gajax chat`` runners :func:`run_generate` and :func:`run_chat`.
