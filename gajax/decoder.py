@@ -36,7 +36,7 @@ class DecoderConfig:
     names a file under ``configs/model`` or a YAML path; when the weights carry their own architecture it is
     checked against it (empty: take the weights' architecture). ``tokenizer`` (empty: the checkpoint's own) is
     ``smollm2``, a ``.gguf`` file, a ``tokenizer.json`` or a directory holding one. ``remat`` names a policy of
-    :data:`gajax.models.llama.REMAT_POLICIES`; ``attention`` is ``xla`` or ``cudnn`` (GPU flash attention, bf16);
+    :data:`gajax.models.layers.REMAT_POLICIES`; ``attention`` is ``xla`` or ``cudnn`` (GPU flash attention, bf16);
     ``scan_unroll`` is the number of layers per iteration of the layer loop (1: one compiled layer, the smallest
     program; ``num_layers``: fully unrolled, the fastest training step on GPUs).
     """

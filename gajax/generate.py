@@ -3,7 +3,9 @@
 Prompts are left-padded to a bucket from a small fixed set (32, 48, 64, 96, 128, ...), so a new prompt length
 reuses a compiled prefill; the cache holds ``bucket + max_new_tokens`` slots, rounded up to a bucket. The whole decode
 loop runs inside one jitted ``jax.lax.while_loop`` that exits early once every row has finished; stop strings are
-checked on the host between chunks of steps. Finished rows emit the pad token.
+checked on the host between chunks of steps. Finished rows emit the pad token. The buckets come from
+:mod:`gajax.buckets`, token sampling and stop strings from :mod:`gajax.sampling`, and the logits of each step from
+:meth:`gajax.models.llama.Llama.logits`, so generation never reads the model's weights itself.
 
 Entry points: :func:`generate` (text), :func:`generate_tokens` (token ids), :class:`Generator` (reusable engine),
 and the ``gajax generate`` / ``gajax chat`` runners :func:`run_generate` and :func:`run_chat`.
@@ -26,12 +28,12 @@ import numpy as np
 from flax import nnx
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from gajax.buckets import round_to_bucket, round_up
 from gajax.decoder import DecoderConfig
 from gajax.models.llama import KVCache, Llama
 from gajax.resume import ResumeMode
+from gajax.sampling import SamplingMode, cut_at_stop, sample_tokens, stream_safe_length
 from gajax.sharding import MeshConfig, logical_to_spec, make_mesh
-
-MIN_BUCKET = 32
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,73 +113,6 @@ class Generation:
     logprobs: list[float] = dataclasses.field(default_factory=list)
 
 
-def bucket_sizes(limit: int) -> list[int]:
-    """The fixed length buckets up to ``limit``: 32, 48, 64, 96, 128, 192, ... (powers of two and 1.5x them)."""
-    sizes, size = [], MIN_BUCKET
-    while size < limit:
-        sizes.extend(s for s in (size, size * 3 // 2) if s < limit)
-        size *= 2
-    return [*sizes, limit]
-
-
-def round_to_bucket(length: int, limit: int) -> int:
-    """The smallest bucket that holds ``length`` (buckets grow past ``limit`` in the same pattern if needed)."""
-    for size in bucket_sizes(max(limit, length)):
-        if size >= length:
-            return size
-    raise AssertionError("unreachable: the last bucket is at least length")
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Sampling maths (inside jit)
-
-
-def top_p_filter(logits: jax.Array, top_p: jax.Array) -> jax.Array:
-    """Keep the smallest set of most likely tokens whose probability reaches ``top_p``; others get -inf."""
-    sorted_logits = jnp.sort(logits, axis=-1)[..., ::-1]
-    probs = jax.nn.softmax(sorted_logits, axis=-1)
-    before = jnp.cumsum(probs, axis=-1) - probs  # mass of strictly more likely tokens
-    kept = jnp.where(before < top_p, sorted_logits, jnp.inf)
-    threshold = jnp.min(kept, axis=-1, keepdims=True)
-    return jnp.where(logits >= threshold, logits, -jnp.inf)
-
-
-def top_k_filter(logits: jax.Array, top_k: int) -> jax.Array:
-    """Keep the ``top_k`` largest logits per row; others get -inf."""
-    kth = jax.lax.top_k(logits, top_k)[0][..., -1:]
-    return jnp.where(logits >= kth, logits, -jnp.inf)
-
-
-@dataclasses.dataclass(frozen=True)
-class _Mode:
-    """The static part of sampling (changes the compiled graph)."""
-
-    greedy: bool
-    top_k: int
-    use_top_p: bool
-    keep_logits: bool
-
-
-def _sample(logits: jax.Array, keys: jax.Array, temperature: jax.Array, top_p: jax.Array, mode: _Mode) -> jax.Array:
-    if mode.greedy:
-        return jnp.argmax(logits, axis=-1).astype(jnp.int32)
-    logits = logits / temperature
-    if mode.top_k:
-        logits = top_k_filter(logits, mode.top_k)
-    if mode.use_top_p:
-        logits = top_p_filter(logits, top_p)
-    return jax.vmap(jax.random.categorical)(keys, logits).astype(jnp.int32)
-
-
-def _head(model: Llama, hidden: jax.Array) -> jax.Array:
-    """Float32 logits for hidden states ``(batch, embed)`` (only the rows that need them)."""
-    if model.cfg.tie_embeddings:
-        logits = jnp.einsum("bd,vd->bv", hidden, model.embed[...].astype(model.dtype))
-    else:
-        logits = jnp.einsum("bd,dv->bv", hidden, model.lm_head[...].astype(model.dtype))
-    return logits.astype(jnp.float32)
-
-
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass
 class DecodeState:
@@ -208,10 +143,10 @@ jax.tree_util.register_dataclass(
 )
 
 
-def _emit(state: DecodeState, logits: jax.Array, controls: _Controls, mode: _Mode) -> DecodeState:
+def _emit(state: DecodeState, logits: jax.Array, controls: _Controls, mode: SamplingMode) -> DecodeState:
     """Sample the next token from ``logits``, write it at ``state.step`` and update the finished flags."""
     keys = jax.vmap(jax.random.fold_in, in_axes=(0, None))(controls.row_keys, state.step)
-    token = _sample(logits, keys, controls.temperature, controls.top_p, mode)
+    token = sample_tokens(logits, keys, controls.temperature, controls.top_p, mode)
     token = jnp.where(state.finished, controls.pad_id, token)
     finished = state.finished | jnp.isin(token, controls.stop_ids)
     tokens = jax.lax.dynamic_update_slice_in_dim(state.tokens, token[:, None], state.step, axis=1)
@@ -234,14 +169,14 @@ def _prefill(
     *,
     cache_len: int,
     max_new: int,
-    mode: _Mode,
+    mode: SamplingMode,
 ) -> DecodeState:
     """Run the left-padded prompts through the model, fill the cache and sample the first token."""
     model = nnx.merge(graphdef, params)
     batch = prompt.shape[0]
     cache = KVCache.init(model.cfg, batch, cache_len, model.dtype)
     hidden, cache = model(prompt, segment_ids=segment_ids, cache=cache, return_hidden=True)
-    logits = _head(model, hidden[:, -1])
+    logits = model.logits(hidden[:, -1])
     vocab = logits.shape[-1] if mode.keep_logits else 0
     state = DecodeState(
         cache=cache,
@@ -262,7 +197,7 @@ def _decode(
     end_step: jax.Array,
     controls: _Controls,
     *,
-    mode: _Mode,
+    mode: SamplingMode,
 ) -> DecodeState:
     """Decode one token per step until ``end_step`` or until every row has finished (one ``while_loop``)."""
     model = nnx.merge(graphdef, params)
@@ -275,27 +210,13 @@ def _decode(
         last = jax.lax.dynamic_slice_in_dim(s.tokens, s.step - 1, 1, axis=1)
         hidden, cache = model(last, segment_ids=jnp.ones_like(last), cache=s.cache, return_hidden=True)
         s = dataclasses.replace(s, cache=cache)
-        return _emit(s, _head(model, hidden[:, 0]), controls, mode)
+        return _emit(s, model.logits(hidden[:, 0]), controls, mode)
 
     return jax.lax.while_loop(cond, body, state)
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # The engine
-
-
-def _cut_at_stop(text: str, stops: Sequence[str]) -> tuple[str, bool]:
-    cut = min((i for i in (text.find(s) for s in stops) if i >= 0), default=-1)
-    return (text[:cut], True) if cut >= 0 else (text, False)
-
-
-def stream_safe_length(text: str, stops: Sequence[str]) -> int:
-    """How much of a partial ``text`` can be streamed: all but what could still become a stop string or an
-    incomplete UTF-8 character (shown as U+FFFD while its bytes are still arriving)."""
-    safe = len(text) - max((len(s) - 1 for s in stops), default=0)
-    while safe > 0 and text[safe - 1] == "\ufffd":
-        safe -= 1
-    return max(safe, 0)
 
 
 class Generator:
@@ -374,7 +295,7 @@ class Generator:
         if stops and self.detokenize is None:
             raise ValueError("stop strings need a detokenize function (pass detokenize= to Generator)")
         n = len(prompts)
-        batch = _round_up(1 << max(n - 1, 0).bit_length(), self.batch_shards)
+        batch = round_up(1 << max(n - 1, 0).bit_length(), self.batch_shards)
         longest = max(len(p) for p in prompts)
         prompt_len = round_to_bucket(longest, self.cfg.max_seq_len)
         max_new = sampling.max_new_tokens
@@ -390,7 +311,7 @@ class Generator:
         ids = np.arange(batch) if row_ids is None else np.array([*row_ids, *range(n, batch)][:batch])
         base = jax.random.PRNGKey(sampling.seed)
         row_keys = jax.vmap(jax.random.fold_in, in_axes=(None, 0))(base, jnp.asarray(ids, jnp.uint32))
-        mode = _Mode(
+        mode = SamplingMode(
             greedy=sampling.greedy,
             top_k=min(sampling.top_k, self.cfg.vocab_size),
             use_top_p=sampling.top_p < 1.0,
@@ -430,7 +351,7 @@ class Generator:
                         on_chunk(rows)
                     if stops:
                         for r in range(n):
-                            if not done[r] and _cut_at_stop(self.detokenize(rows[r]), stops)[1]:  # type: ignore[misc]
+                            if not done[r] and cut_at_stop(self.detokenize(rows[r]), stops)[1]:  # type: ignore[misc]
                                 stopped_by_string[r] = done[r] = True
                                 lengths[r] = step
                         if stopped_by_string.any():
@@ -453,7 +374,7 @@ class Generator:
             text = None
             if self.detokenize is not None:
                 body = row[:-1] if hit_id else row
-                text, _ = _cut_at_stop(self.detokenize(body), stops)
+                text, _ = cut_at_stop(self.detokenize(body), stops)
             logits = all_logits[r, : len(row)] if all_logits is not None else None
             logprobs = all_logprobs[r, : len(row)].tolist()
             results.append(Generation(tokens=row, finish_reason=reason, text=text, logits=logits, logprobs=logprobs))
@@ -468,10 +389,6 @@ def _row_tokens(tokens: np.ndarray, stop_ids: Sequence[int]) -> list[int]:
         if t in stop_ids:
             break
     return out
-
-
-def _round_up(value: int, multiple: int) -> int:
-    return -(-value // multiple) * multiple
 
 
 class _null_scope:
@@ -650,7 +567,7 @@ class _Streamer:
     def __call__(self, rows: list[list[int]]) -> None:
         ids = [t for t in rows[0] if t not in self.stop_ids]
         text = self.tokenizer.decode(ids, skip_special_tokens=True)
-        text, _ = _cut_at_stop(text, self.stops)
+        text, _ = cut_at_stop(text, self.stops)
         safe = stream_safe_length(text, self.stops)
         if safe > self.printed:
             sys.stdout.write(text[self.printed : safe])

@@ -15,9 +15,10 @@ import pytest
 from flax import nnx
 
 from gajax import generate as gen
-from gajax.generate import GenerateConfig, Generator, Sampling, generate_tokens, run_generate, top_p_filter
+from gajax.generate import GenerateConfig, Generator, Sampling, generate_tokens, run_generate
 from gajax.models.llama import Llama, load_arch
 from gajax.records import RecordError
+from gajax.sampling import top_p_filter
 from gajax.sharding import MeshConfig, make_mesh, state_shardings
 
 REPO = Path(__file__).resolve().parents[1]

@@ -22,7 +22,7 @@ import numpy as np
 from jax.sharding import Mesh
 
 from gajax.convert.hf_llama import CheckpointError, build_llama, gajax_arrays, stored_tensors
-from gajax.convert.llama_table import tensor_rows
+from gajax.convert.llama_table import EMBED, LM_HEAD, tensor_rows
 from gajax.models.llama import Llama, LlamaConfig, RopeScaling, rope_inv_freq
 
 if TYPE_CHECKING:
@@ -117,7 +117,7 @@ def config_from_gguf(f: GGUFFile) -> LlamaConfig:
     heads = int(f.get("llama.attention.head_count"))
     vocab = f.get("llama.vocab_size", None)
     if vocab is None:
-        vocab = len(f.get("tokenizer.ggml.tokens", None) or []) or f.tensors["token_embd.weight"].shape[-1]
+        vocab = len(f.get("tokenizer.ggml.tokens", None) or []) or f.tensors[EMBED.gguf].shape[-1]
     try:
         cfg = LlamaConfig(
             vocab_size=int(vocab),
@@ -131,7 +131,7 @@ def config_from_gguf(f: GGUFFile) -> LlamaConfig:
             mlp_dim=int(f.get("llama.feed_forward_length")),
             rope_theta=_shortest(f.get("llama.rope.freq_base", 10000.0)),
             norm_eps=_shortest(f.get("llama.attention.layer_norm_rms_epsilon", 1e-5)),
-            tie_embeddings="output.weight" not in f.tensors,
+            tie_embeddings=LM_HEAD.gguf not in f.tensors,
             max_seq_len=int(f.get("llama.context_length", 4096)),
         )
     except ValueError as err:
@@ -182,10 +182,8 @@ def load_gguf_llama(
     ``options`` are :class:`Llama`'s compute options (``dtype``, ``remat``, ``attention``, ``scan_unroll``)."""
     f = path if isinstance(path, GGUFFile) else GGUFFile(path)
     cfg = cfg or config_from_gguf(f)
-    if not cfg.tie_embeddings and "output.weight" not in f.tensors:
-        raise CheckpointError(
-            f"{f.path}: the architecture has an untied LM head but there is no 'output.weight'"
-        )
+    if not cfg.tie_embeddings and LM_HEAD.gguf not in f.tensors:
+        raise CheckpointError(f"{f.path}: the architecture has an untied LM head but there is no {LM_HEAD.gguf!r}")
 
     host_dtype = np.dtype(jnp.dtype(param_dtype))
     arrays = gajax_arrays(cfg, f.tensor, "gguf", str(f.path), host_dtype)

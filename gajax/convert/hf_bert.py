@@ -8,6 +8,7 @@ older ``LayerNorm.gamma/beta`` names. Pooler and pre-training heads are ignored.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -23,32 +24,45 @@ from gajax.models.bert import Bert, BertConfig
 
 _IGNORED_PREFIXES = ("pooler.", "cls.", "embeddings.position_ids")
 
-# gajax per-layer name -> (HF per-layer key stem, kind); kinds say how to reshape.
-_LAYER_KEYS = {
-    "q_proj": ("attention.self.query.weight", "in_heads"),
-    "q_bias": ("attention.self.query.bias", "heads"),
-    "k_proj": ("attention.self.key.weight", "in_heads"),
-    "k_bias": ("attention.self.key.bias", "heads"),
-    "v_proj": ("attention.self.value.weight", "in_heads"),
-    "v_bias": ("attention.self.value.bias", "heads"),
-    "o_proj": ("attention.output.dense.weight", "heads_out"),
-    "o_bias": ("attention.output.dense.bias", "plain"),
-    "attn_norm.scale": ("attention.output.LayerNorm.weight", "plain"),
-    "attn_norm.bias": ("attention.output.LayerNorm.bias", "plain"),
-    "up_proj": ("intermediate.dense.weight", "transpose"),
-    "up_bias": ("intermediate.dense.bias", "plain"),
-    "down_proj": ("output.dense.weight", "transpose"),
-    "down_bias": ("output.dense.bias", "plain"),
-    "mlp_norm.scale": ("output.LayerNorm.weight", "plain"),
-    "mlp_norm.bias": ("output.LayerNorm.bias", "plain"),
-}
-_TOP_KEYS = {
-    "embed": "embeddings.word_embeddings.weight",
-    "position_embed": "embeddings.position_embeddings.weight",
-    "type_embed": "embeddings.token_type_embeddings.weight",
-    "embed_norm.scale": "embeddings.LayerNorm.weight",
-    "embed_norm.bias": "embeddings.LayerNorm.bias",
-}
+@dataclasses.dataclass(frozen=True)
+class BertRow:
+    """One tensor: its gajax parameter path, its HF name (``{i}``: the layer) and the layout transform (``plain``,
+    ``transpose``, ``in_heads``, ``heads``, ``heads_out``)."""
+
+    gajax: str
+    hf: str
+    kind: str = "plain"
+
+    @property
+    def per_layer(self) -> bool:
+        return "{i}" in self.hf
+
+
+# The conversion table: HF import and export both read it, and the shapes are checked against the model's.
+_LAYER = "encoder.layer.{i}."
+BERT_TENSORS: tuple[BertRow, ...] = (
+    BertRow("embed", "embeddings.word_embeddings.weight"),
+    BertRow("position_embed", "embeddings.position_embeddings.weight"),
+    BertRow("type_embed", "embeddings.token_type_embeddings.weight"),
+    BertRow("embed_norm.scale", "embeddings.LayerNorm.weight"),
+    BertRow("embed_norm.bias", "embeddings.LayerNorm.bias"),
+    BertRow("layers.q_proj", _LAYER + "attention.self.query.weight", "in_heads"),
+    BertRow("layers.q_bias", _LAYER + "attention.self.query.bias", "heads"),
+    BertRow("layers.k_proj", _LAYER + "attention.self.key.weight", "in_heads"),
+    BertRow("layers.k_bias", _LAYER + "attention.self.key.bias", "heads"),
+    BertRow("layers.v_proj", _LAYER + "attention.self.value.weight", "in_heads"),
+    BertRow("layers.v_bias", _LAYER + "attention.self.value.bias", "heads"),
+    BertRow("layers.o_proj", _LAYER + "attention.output.dense.weight", "heads_out"),
+    BertRow("layers.o_bias", _LAYER + "attention.output.dense.bias"),
+    BertRow("layers.attn_norm.scale", _LAYER + "attention.output.LayerNorm.weight"),
+    BertRow("layers.attn_norm.bias", _LAYER + "attention.output.LayerNorm.bias"),
+    BertRow("layers.up_proj", _LAYER + "intermediate.dense.weight", "transpose"),
+    BertRow("layers.up_bias", _LAYER + "intermediate.dense.bias"),
+    BertRow("layers.down_proj", _LAYER + "output.dense.weight", "transpose"),
+    BertRow("layers.down_bias", _LAYER + "output.dense.bias"),
+    BertRow("layers.mlp_norm.scale", _LAYER + "output.LayerNorm.weight"),
+    BertRow("layers.mlp_norm.bias", _LAYER + "output.LayerNorm.bias"),
+)
 
 
 class ConvertError(ValueError):
@@ -182,11 +196,12 @@ def hf_to_pure_dict(tensors: dict[str, np.ndarray], cfg: BertConfig, source: str
         return np.asarray(tensors[key], np.float32)
 
     pure: dict[str, Any] = {}
-    for name, key in _TOP_KEYS.items():
-        _set(pure, name, take(key))
-    for name, (stem, kind) in _LAYER_KEYS.items():
-        per_layer = [_to_gajax(take(f"encoder.layer.{i}.{stem}"), kind, cfg) for i in range(cfg.num_layers)]
-        _set(pure, f"layers.{name}", np.stack(per_layer))
+    for row in BERT_TENSORS:
+        if row.per_layer:
+            per_layer = [_to_gajax(take(row.hf.format(i=i)), row.kind, cfg) for i in range(cfg.num_layers)]
+            _set(pure, row.gajax, np.stack(per_layer))
+        else:
+            _set(pure, row.gajax, _to_gajax(take(row.hf), row.kind, cfg))
     extra = sorted(set(tensors) - used)
     if extra:
         raise ConvertError(
@@ -198,12 +213,13 @@ def hf_to_pure_dict(tensors: dict[str, np.ndarray], cfg: BertConfig, source: str
 def pure_dict_to_hf(pure: dict[str, Any], cfg: BertConfig, prefix: str = "") -> dict[str, np.ndarray]:
     """A gajax :class:`Bert` pure-dict state as HF tensors (``prefix`` is ``""`` or ``"bert."``)."""
     out: dict[str, np.ndarray] = {}
-    for name, key in _TOP_KEYS.items():
-        out[prefix + key] = np.asarray(_get(pure, name), np.float32)
-    for name, (stem, kind) in _LAYER_KEYS.items():
-        stacked = np.asarray(_get(pure, f"layers.{name}"), np.float32)
+    for row in BERT_TENSORS:
+        value = np.asarray(_get(pure, row.gajax), np.float32)
+        if not row.per_layer:
+            out[prefix + row.hf] = np.ascontiguousarray(_to_hf(value, row.kind, cfg))
+            continue
         for i in range(cfg.num_layers):
-            out[f"{prefix}encoder.layer.{i}.{stem}"] = np.ascontiguousarray(_to_hf(stacked[i], kind, cfg))
+            out[prefix + row.hf.format(i=i)] = np.ascontiguousarray(_to_hf(value[i], row.kind, cfg))
     return out
 
 

@@ -24,7 +24,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.numpy import save_file
 from tqdm.auto import tqdm
 
-from gajax.convert.llama_table import from_stored, tensor_rows, to_stored
+from gajax.convert.llama_table import LM_HEAD, from_stored, tensor_rows, to_stored
 from gajax.models.llama import Llama, LlamaConfig, RopeScaling
 from gajax.sharding import variable_spec
 
@@ -318,9 +318,9 @@ def load_hf_llama(
     file_cfg, raw = read_hf_config(directory)
     cfg = cfg or file_cfg
     tensors = SafetensorsDir(directory)
-    if not cfg.tie_embeddings and "lm_head.weight" not in tensors:
+    if not cfg.tie_embeddings and LM_HEAD.hf not in tensors:
         raise CheckpointError(
-            f"{directory}: the architecture has an untied LM head but the checkpoint has no 'lm_head.weight'"
+            f"{directory}: the architecture has an untied LM head but the checkpoint has no {LM_HEAD.hf!r}"
         )
     host_dtype = np.dtype(jnp.dtype(param_dtype))
     arrays = gajax_arrays(cfg, tensors.get, "hf", str(directory), host_dtype)

@@ -111,9 +111,12 @@ LLAMA_TENSORS: tuple[TensorRow, ...] = (
 )
 
 
+EMBED, LM_HEAD = LLAMA_TENSORS[0], LLAMA_TENSORS[-1]
+
+
 def tensor_rows(cfg: LlamaConfig) -> tuple[TensorRow, ...]:
     """The rows ``cfg``'s checkpoint has (no ``lm_head`` when the embeddings are tied)."""
-    return tuple(r for r in LLAMA_TENSORS if not (r.gajax == "lm_head" and cfg.tie_embeddings))
+    return tuple(r for r in LLAMA_TENSORS if not (r is LM_HEAD and cfg.tie_embeddings))
 
 
 def from_stored(row: TensorRow, stored: np.ndarray, cfg: LlamaConfig, fmt: str) -> np.ndarray:

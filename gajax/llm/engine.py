@@ -31,8 +31,10 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from gajax.generate import Generator, _cut_at_stop, _head, _Mode, _sample, round_to_bucket, stream_safe_length
+from gajax.buckets import round_to_bucket, round_up
+from gajax.generate import Generator
 from gajax.models.llama import KVCache
+from gajax.sampling import SamplingMode, cut_at_stop, sample_tokens, stream_safe_length
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,15 +129,15 @@ def _step(
     temperature: jax.Array,
     top_p: jax.Array,
     *,
-    mode: _Mode,
+    mode: SamplingMode,
 ) -> tuple[KVCache, jax.Array, jax.Array]:
     """One decode step for every slot: feed ``last``, sample the next token; return it with its log-probability."""
     model = nnx.merge(graphdef, params)
     tokens = last[:, None]
     hidden, cache = model(tokens, segment_ids=jnp.ones_like(tokens), cache=cache, return_hidden=True)
-    logits = _head(model, hidden[:, 0])
+    logits = model.logits(hidden[:, 0])
     keys = jax.vmap(jax.random.fold_in)(row_keys, steps)
-    token = _sample(logits, keys, temperature[:, None], top_p[:, None], mode)
+    token = sample_tokens(logits, keys, temperature[:, None], top_p[:, None], mode)
     if not mode.greedy:  # greedy rows among sampled ones
         token = jnp.where(temperature <= 1e-6, jnp.argmax(logits, axis=-1).astype(jnp.int32), token)
     logprob = jnp.take_along_axis(jax.nn.log_softmax(logits, axis=-1), token[:, None], axis=-1)[:, 0]
@@ -162,7 +164,7 @@ class SlotEngine:
             raise ValueError("the engine needs a generator with a detokenize function")
         self.gen = generator
         self.detokenize = generator.detokenize
-        self.slots = -(-slots // generator.batch_shards) * generator.batch_shards
+        self.slots = round_up(slots, generator.batch_shards)
         self.context = min(context, generator.cfg.max_seq_len)
         self.join_running = join_running
         self.batch_wait_s = batch_wait_ms / 1000
@@ -291,7 +293,7 @@ class SlotEngine:
             self._compact()
         live = [r for r, row in enumerate(self.rows) if row is not None]
         sampled = [r for r in live if self._temperature[r] > 1e-6]
-        mode = _Mode(
+        mode = SamplingMode(
             greedy=not sampled,
             top_k=0,
             use_top_p=any(self._top_p[r] < 1.0 for r in sampled),
@@ -329,7 +331,7 @@ class SlotEngine:
             row.tokens.append(token)
             row.logprobs.append(logprob)
         text = self.detokenize(row.tokens)
-        text, hit = _cut_at_stop(text, settings.stop)
+        text, hit = cut_at_stop(text, settings.stop)
         if hit:
             reason = "stop"
         elif reason is None and len(row.tokens) >= settings.max_tokens:

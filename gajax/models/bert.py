@@ -1,8 +1,9 @@
 """BERT-family encoder in Flax NNX: learned absolute positions, token types, post-LN blocks, exact GELU.
 
-The layout follows :mod:`gajax.models.llama`: every parameter carries ``logical_axes`` metadata, activations are
-constrained by logical name, and the layers are stacked on a leading ``layers`` axis and run with
-``jax.lax.scan``. The same module holds bert-base-uncased and MiniLM (all-MiniLM-L6-v2) checkpoints.
+The layout follows :mod:`gajax.models.llama` and shares its layers (:mod:`gajax.models.layers`): every parameter
+carries ``logical_axes`` metadata, activations are constrained by logical name, and the layers are stacked on a
+leading ``layers`` axis and run with ``jax.lax.scan``. The same module holds bert-base-uncased and MiniLM
+(all-MiniLM-L6-v2) checkpoints.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import numpy as np
 from flax import nnx
 
 from gajax.config import load_config
-from gajax.sharding import constrain, prepend_axis
+from gajax.models import layers
+from gajax.models.layers import LayerNorm, param, project, stack_layers, zeros_param
+from gajax.sharding import constrain
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,71 +51,43 @@ def load_bert_arch(name_or_path: str) -> BertConfig:
     return load_config(BertConfig, name_or_path, group="model")
 
 
-def _normal(rngs: nnx.Rngs, shape: tuple[int, ...], axes: tuple[str, ...], dtype: Any) -> nnx.Param:
-    return nnx.Param(0.02 * jax.random.normal(rngs.params(), shape, dtype), logical_axes=axes)
-
-
-def _zeros(shape: tuple[int, ...], axes: tuple[str, ...], dtype: Any) -> nnx.Param:
-    return nnx.Param(jnp.zeros(shape, dtype), logical_axes=axes)
-
-
-class LayerNorm(nnx.Module):
-    """Layer norm with scale and bias, computed in float32."""
-
-    def __init__(self, dim: int, eps: float, param_dtype: Any):
-        self.scale = nnx.Param(jnp.ones((dim,), param_dtype), logical_axes=("norm",))
-        self.bias = nnx.Param(jnp.zeros((dim,), param_dtype), logical_axes=("norm",))
-        self.eps = eps
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        x32 = x.astype(jnp.float32)
-        mean = jnp.mean(x32, axis=-1, keepdims=True)
-        centred = x32 - mean
-        var = jnp.mean(centred * centred, axis=-1, keepdims=True)
-        normed = centred * jax.lax.rsqrt(var + self.eps)
-        out = normed * self.scale[...].astype(jnp.float32) + self.bias[...].astype(jnp.float32)
-        return out.astype(x.dtype)
-
-
 class EncoderLayer(nnx.Module):
     """Post-LN block: ``x = LN(x + attention(x))``, ``x = LN(x + mlp(x))``."""
 
     def __init__(self, cfg: BertConfig, *, param_dtype: Any, dtype: Any, rngs: nnx.Rngs):
         d, h, hd, m = cfg.embed_dim, cfg.num_heads, cfg.head_dim, cfg.mlp_dim
         self.dtype = dtype
-        self.q_proj = _normal(rngs, (d, h, hd), ("embed", "heads", "head_dim"), param_dtype)
-        self.q_bias = _zeros((h, hd), ("heads", "head_dim"), param_dtype)
-        self.k_proj = _normal(rngs, (d, h, hd), ("embed", "heads", "head_dim"), param_dtype)
-        self.k_bias = _zeros((h, hd), ("heads", "head_dim"), param_dtype)
-        self.v_proj = _normal(rngs, (d, h, hd), ("embed", "heads", "head_dim"), param_dtype)
-        self.v_bias = _zeros((h, hd), ("heads", "head_dim"), param_dtype)
-        self.o_proj = _normal(rngs, (h, hd, d), ("heads", "head_dim", "embed"), param_dtype)
-        self.o_bias = _zeros((d,), ("norm",), param_dtype)
+        self.q_proj = param(rngs, (d, h, hd), ("embed", "heads", "head_dim"), param_dtype)
+        self.q_bias = zeros_param((h, hd), ("heads", "head_dim"), param_dtype)
+        self.k_proj = param(rngs, (d, h, hd), ("embed", "heads", "head_dim"), param_dtype)
+        self.k_bias = zeros_param((h, hd), ("heads", "head_dim"), param_dtype)
+        self.v_proj = param(rngs, (d, h, hd), ("embed", "heads", "head_dim"), param_dtype)
+        self.v_bias = zeros_param((h, hd), ("heads", "head_dim"), param_dtype)
+        self.o_proj = param(rngs, (h, hd, d), ("heads", "head_dim", "embed"), param_dtype)
+        self.o_bias = zeros_param((d,), ("norm",), param_dtype)
         self.attn_norm = LayerNorm(d, cfg.norm_eps, param_dtype)
-        self.up_proj = _normal(rngs, (d, m), ("embed", "mlp"), param_dtype)
-        self.up_bias = _zeros((m,), ("mlp",), param_dtype)
-        self.down_proj = _normal(rngs, (m, d), ("mlp", "embed"), param_dtype)
-        self.down_bias = _zeros((d,), ("norm",), param_dtype)
+        self.up_proj = param(rngs, (d, m), ("embed", "mlp"), param_dtype)
+        self.up_bias = zeros_param((m,), ("mlp",), param_dtype)
+        self.down_proj = param(rngs, (m, d), ("mlp", "embed"), param_dtype)
+        self.down_bias = zeros_param((d,), ("norm",), param_dtype)
         self.mlp_norm = LayerNorm(d, cfg.norm_eps, param_dtype)
 
-    def _w(self, p: nnx.Param) -> jax.Array:
-        return p[...].astype(self.dtype)
-
     def __call__(self, x: jax.Array, key_mask: jax.Array) -> jax.Array:
-        q = jnp.einsum("btd,dnh->btnh", x, self._w(self.q_proj)) + self._w(self.q_bias)
-        k = jnp.einsum("btd,dnh->btnh", x, self._w(self.k_proj)) + self._w(self.k_bias)
-        v = jnp.einsum("btd,dnh->btnh", x, self._w(self.v_proj)) + self._w(self.v_bias)
+        dtype = self.dtype
+        q = project(x, self.q_proj, "btd,dnh->btnh", dtype, bias=self.q_bias)
+        k = project(x, self.k_proj, "btd,dnh->btnh", dtype, bias=self.k_bias)
+        v = project(x, self.v_proj, "btd,dnh->btnh", dtype, bias=self.v_bias)
         q = constrain(q, ("batch", "length", "heads", "head_dim"))
         k = constrain(k, ("batch", "length", "heads", "head_dim"))
         v = constrain(v, ("batch", "length", "heads", "head_dim"))
         attn = jax.nn.dot_product_attention(q, k, v, mask=key_mask[:, None, None, :])
         attn = constrain(attn, ("batch", "length", "heads", "head_dim"))
-        out = jnp.einsum("btnh,nhd->btd", attn, self._w(self.o_proj)) + self._w(self.o_bias)
+        out = project(attn, self.o_proj, "btnh,nhd->btd", dtype, bias=self.o_bias)
         x = self.attn_norm(constrain(x + out, ("batch", "length", "embed")))
 
-        hidden = jnp.einsum("btd,dm->btm", x, self._w(self.up_proj)) + self._w(self.up_bias)
+        hidden = project(x, self.up_proj, "btd,dm->btm", dtype, bias=self.up_bias)
         hidden = constrain(jax.nn.gelu(hidden, approximate=False), ("batch", "length", "mlp"))
-        out = jnp.einsum("btm,md->btd", hidden, self._w(self.down_proj)) + self._w(self.down_bias)
+        out = project(hidden, self.down_proj, "btm,md->btd", dtype, bias=self.down_bias)
         return self.mlp_norm(constrain(x + out, ("batch", "length", "embed")))
 
 
@@ -121,17 +96,13 @@ class Bert(nnx.Module):
 
     def __init__(self, cfg: BertConfig, *, dtype: Any = jnp.float32, param_dtype: Any = jnp.float32, rngs: nnx.Rngs):
         self.cfg, self.dtype = cfg, dtype
-        self.embed = _normal(rngs, (cfg.vocab_size, cfg.embed_dim), ("vocab", "embed"), param_dtype)
-        self.position_embed = _normal(rngs, (cfg.max_positions, cfg.embed_dim), ("length", "embed"), param_dtype)
-        self.type_embed = _normal(rngs, (cfg.type_vocab_size, cfg.embed_dim), (None, "embed"), param_dtype)
+        self.embed = param(rngs, (cfg.vocab_size, cfg.embed_dim), ("vocab", "embed"), param_dtype)
+        self.position_embed = param(rngs, (cfg.max_positions, cfg.embed_dim), ("length", "embed"), param_dtype)
+        self.type_embed = param(rngs, (cfg.type_vocab_size, cfg.embed_dim), (None, "embed"), param_dtype)
         self.embed_norm = LayerNorm(cfg.embed_dim, cfg.norm_eps, param_dtype)
-
-        @nnx.vmap(in_axes=0, out_axes=0)
-        def stack(key: jax.Array) -> EncoderLayer:
-            return EncoderLayer(cfg, param_dtype=param_dtype, dtype=dtype, rngs=nnx.Rngs(params=key))
-
-        self.layers = stack(jax.random.split(rngs.params(), cfg.num_layers))
-        prepend_axis(self.layers, "layers")
+        self.layers = stack_layers(
+            lambda r: EncoderLayer(cfg, param_dtype=param_dtype, dtype=dtype, rngs=r), cfg.num_layers, rngs
+        )
 
     def __call__(
         self, tokens: jax.Array, attention_mask: jax.Array | None = None, token_types: jax.Array | None = None
@@ -163,12 +134,7 @@ def scan_layers(graphdef: Any, layer_state: Any, x: jax.Array, attention_mask: j
     """Run the stacked encoder layers ``nnx.merge(graphdef, layer_state)`` (leading ``layers`` axis) over ``x``; a
     pure function of ``layer_state``, so callers can differentiate or slice it."""
     key_mask = attention_mask > 0
-
-    def body(carry: jax.Array, state: Any) -> tuple[jax.Array, None]:
-        return nnx.merge(graphdef, state)(carry, key_mask), None
-
-    x, _ = jax.lax.scan(body, x, layer_state)
-    return x
+    return layers.scan_layers(graphdef, layer_state, x, lambda layer, h, _: layer(h, key_mask))
 
 
 def random_bert(cfg: BertConfig, seed: int = 0, *, dtype: Any = jnp.float32, param_dtype: Any = jnp.float32) -> Bert:

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import jax
 import jax.numpy as jnp
 from flax import nnx
-from jax.ad_checkpoint import checkpoint_name
 
 from gajax.config import load_config
-from gajax.sharding import constrain, prepend_axis
+from gajax.models.layers import REMAT_POLICIES, RMSNorm, param, project, scan_layers, stack_layers
+from gajax.sharding import constrain
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,19 +89,6 @@ def load_arch(name_or_path: str) -> LlamaConfig:
     return load_config(LlamaConfig, name_or_path, group="model")
 
 
-# Remat policies by name, built on the checkpoint_name tags placed in the layer below.
-_PROJECTIONS = ("query_proj", "key_proj", "value_proj", "attn_out", "mlp_gate", "mlp_up", "mlp_out")
-REMAT_POLICIES: dict[str, Any] = {
-    "none": None,
-    "full": jax.checkpoint_policies.nothing_saveable,
-    "minimal": jax.checkpoint_policies.save_only_these_names(*_PROJECTIONS),
-    "save_qkv_proj": jax.checkpoint_policies.save_only_these_names("query_proj", "key_proj", "value_proj"),
-    "save_attn_out": jax.checkpoint_policies.save_only_these_names(
-        "query_proj", "key_proj", "value_proj", "attn_out"
-    ),
-    "dots": jax.checkpoint_policies.checkpoint_dots_with_no_batch_dims,
-}
-
 # Attention kernels: ``xla`` (any backend, any dtype) or ``cudnn`` (cuDNN flash attention on NVIDIA GPUs, bf16 or
 # fp16; used for full-sequence passes, i.e. training and scoring, while cached decoding stays on ``xla``).
 ATTENTION_IMPLEMENTATIONS = ("xla", "cudnn")
@@ -118,37 +105,23 @@ class KVCache:
     mask: jax.Array  # (batch, cache_len) bool: slot holds a real token
     index: jax.Array  # () int32: next slot to write
 
+    # Logical axis names of ``keys`` and ``values`` (see :mod:`gajax.sharding`).
+    AXES: ClassVar[tuple[str, ...]] = ("layers", "batch", "cache_length", "kv_heads", "head_dim")
+
     @classmethod
     def init(cls, cfg: LlamaConfig, batch: int, length: int, dtype: Any = jnp.float32) -> KVCache:
         """An empty cache for ``batch`` sequences of up to ``length`` tokens."""
         shape = (cfg.num_layers, batch, length, cfg.num_kv_heads, cfg.head_dim)
         return cls(
-            keys=jnp.zeros(shape, dtype),
-            values=jnp.zeros(shape, dtype),
-            mask=jnp.zeros((batch, length), bool),
+            keys=constrain(jnp.zeros(shape, dtype), cls.AXES),
+            values=constrain(jnp.zeros(shape, dtype), cls.AXES),
+            mask=constrain(jnp.zeros((batch, length), bool), ("batch", "cache_length")),
             index=jnp.zeros((), jnp.int32),
         )
 
     @property
     def length(self) -> int:
         return self.keys.shape[2]
-
-
-def _param(rngs: nnx.Rngs, shape: tuple[int, ...], axes: tuple[str, ...], dtype: Any, std: float = 0.02) -> nnx.Param:
-    return nnx.Param(std * jax.random.normal(rngs.params(), shape, dtype), logical_axes=axes)
-
-
-class RMSNorm(nnx.Module):
-    """Root-mean-square layer norm, computed in float32."""
-
-    def __init__(self, dim: int, eps: float, param_dtype: Any):
-        self.scale = nnx.Param(jnp.ones((dim,), param_dtype), logical_axes=("norm",))
-        self.eps = eps
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        x32 = x.astype(jnp.float32)
-        normed = x32 * jax.lax.rsqrt(jnp.mean(x32 * x32, axis=-1, keepdims=True) + self.eps)
-        return (normed * self.scale[...].astype(jnp.float32)).astype(x.dtype)
 
 
 def rope_inv_freq(dim: int, theta: float, scaling: RopeScaling | None = None) -> jax.Array:
@@ -188,67 +161,62 @@ class DecoderLayer(nnx.Module):
         d, h, kv, hd, m = cfg.embed_dim, cfg.num_heads, cfg.num_kv_heads, cfg.head_dim, cfg.mlp_dim
         self.cfg, self.dtype, self.attention = cfg, dtype, attention
         self.attn_norm = RMSNorm(d, cfg.norm_eps, param_dtype)
-        self.q_proj = _param(rngs, (d, h, hd), ("embed", "heads", "head_dim"), param_dtype)
-        self.k_proj = _param(rngs, (d, kv, hd), ("embed", "kv_heads", "head_dim"), param_dtype)
-        self.v_proj = _param(rngs, (d, kv, hd), ("embed", "kv_heads", "head_dim"), param_dtype)
-        self.o_proj = _param(rngs, (h, hd, d), ("heads", "head_dim", "embed"), param_dtype)
+        self.q_proj = param(rngs, (d, h, hd), ("embed", "heads", "head_dim"), param_dtype)
+        self.k_proj = param(rngs, (d, kv, hd), ("embed", "kv_heads", "head_dim"), param_dtype)
+        self.v_proj = param(rngs, (d, kv, hd), ("embed", "kv_heads", "head_dim"), param_dtype)
+        self.o_proj = param(rngs, (h, hd, d), ("heads", "head_dim", "embed"), param_dtype)
         self.mlp_norm = RMSNorm(d, cfg.norm_eps, param_dtype)
-        self.gate_proj = _param(rngs, (d, m), ("embed", "mlp"), param_dtype)
-        self.up_proj = _param(rngs, (d, m), ("embed", "mlp"), param_dtype)
-        self.down_proj = _param(rngs, (m, d), ("mlp", "embed"), param_dtype)
-
-    def _w(self, p: nnx.Param) -> jax.Array:
-        return p[...].astype(self.dtype)
+        self.gate_proj = param(rngs, (d, m), ("embed", "mlp"), param_dtype)
+        self.up_proj = param(rngs, (d, m), ("embed", "mlp"), param_dtype)
+        self.down_proj = param(rngs, (m, d), ("mlp", "embed"), param_dtype)
 
     def __call__(
         self,
         x: jax.Array,
         positions: jax.Array,
         attn_mask: jax.Array,
-        cache_kv: tuple[jax.Array, jax.Array, jax.Array] | None,
-        cache_index: jax.Array | None,
+        cache: KVCache | None,
+        layer: jax.Array | None,
         segment_mask: jax.Array | None = None,
-    ) -> tuple[jax.Array, tuple[jax.Array, jax.Array] | None]:
-        """One block. ``cache_kv`` is ``(keys, values, layer)``: the caches of *all* layers and this layer's index;
-        only the new tokens are written into them (in place inside the layer scan), and the updated caches are
-        returned. ``segment_mask`` (batch, length, length) is the same-segment mask the ``cudnn`` kernel combines
+    ) -> tuple[jax.Array, KVCache | None]:
+        """One block. ``cache`` holds the keys and values of *all* layers and ``layer`` is this layer's index: only
+        the new tokens are written, at ``cache.index`` (in place inside the layer scan), and the cache is returned
+        with them. ``segment_mask`` (batch, length, length) is the same-segment mask the ``cudnn`` kernel combines
         with its own causal masking (None: one sequence per row)."""
-        cfg = self.cfg
+        cfg, dtype = self.cfg, self.dtype
         h = self.attn_norm(x)
-        q = checkpoint_name(jnp.einsum("btd,dnh->btnh", h, self._w(self.q_proj)), "query_proj")
-        k = checkpoint_name(jnp.einsum("btd,dkh->btkh", h, self._w(self.k_proj)), "key_proj")
-        v = checkpoint_name(jnp.einsum("btd,dkh->btkh", h, self._w(self.v_proj)), "value_proj")
+        q = project(h, self.q_proj, "btd,dnh->btnh", dtype, name="query_proj")
+        k = project(h, self.k_proj, "btd,dkh->btkh", dtype, name="key_proj")
+        v = project(h, self.v_proj, "btd,dkh->btkh", dtype, name="value_proj")
         q = rotary(q, positions, cfg.rope_theta, cfg.rope_scaling)
         k = rotary(k, positions, cfg.rope_theta, cfg.rope_scaling)
         q = constrain(q, ("batch", "length", "heads", "head_dim"))
         k = constrain(k, ("batch", "length", "kv_heads", "head_dim"))
         v = constrain(v, ("batch", "length", "kv_heads", "head_dim"))
-        new_kv = None
-        if cache_kv is not None:
-            keys, values, layer = cache_kv
+        if cache is not None:
             zero = jnp.zeros((), jnp.int32)
-            start = (layer, zero, cache_index, zero, zero)
-            keys = jax.lax.dynamic_update_slice(keys, k.astype(keys.dtype)[None], start)
-            values = jax.lax.dynamic_update_slice(values, v.astype(values.dtype)[None], start)
-            new_kv = (keys, values)
-            axes = ("batch", "cache_length", "kv_heads", "head_dim")
-            k = constrain(jax.lax.dynamic_index_in_dim(keys, layer, 0, keepdims=False), axes).astype(self.dtype)
-            v = constrain(jax.lax.dynamic_index_in_dim(values, layer, 0, keepdims=False), axes).astype(self.dtype)
-        if self.attention == "cudnn" and cache_kv is None:
+            start = (layer, zero, cache.index, zero, zero)
+            keys = jax.lax.dynamic_update_slice(cache.keys, k.astype(cache.keys.dtype)[None], start)
+            values = jax.lax.dynamic_update_slice(cache.values, v.astype(cache.values.dtype)[None], start)
+            cache = dataclasses.replace(cache, keys=keys, values=values)
+            axes = KVCache.AXES[1:]
+            k = constrain(jax.lax.dynamic_index_in_dim(keys, layer, 0, keepdims=False), axes).astype(dtype)
+            v = constrain(jax.lax.dynamic_index_in_dim(values, layer, 0, keepdims=False), axes).astype(dtype)
+        if self.attention == "cudnn" and cache is None:
             mask = None if segment_mask is None else segment_mask[:, None, :, :]
             attn = jax.nn.dot_product_attention(q, k, v, mask=mask, is_causal=True, implementation="cudnn")
         else:
             attn = jax.nn.dot_product_attention(q, k, v, mask=attn_mask[:, None, :, :])
         attn = constrain(attn, ("batch", "length", "heads", "head_dim"))
-        out = checkpoint_name(jnp.einsum("btnh,nhd->btd", attn, self._w(self.o_proj)), "attn_out")
+        out = project(attn, self.o_proj, "btnh,nhd->btd", dtype, name="attn_out")
         x = constrain(x + out, ("batch", "length", "embed"))
 
         h = self.mlp_norm(x)
-        gate = checkpoint_name(jnp.einsum("btd,dm->btm", h, self._w(self.gate_proj)), "mlp_gate")
-        up = checkpoint_name(jnp.einsum("btd,dm->btm", h, self._w(self.up_proj)), "mlp_up")
+        gate = project(h, self.gate_proj, "btd,dm->btm", dtype, name="mlp_gate")
+        up = project(h, self.up_proj, "btd,dm->btm", dtype, name="mlp_up")
         hidden = constrain(jax.nn.silu(gate) * up, ("batch", "length", "mlp"))
-        out = checkpoint_name(jnp.einsum("btm,md->btd", hidden, self._w(self.down_proj)), "mlp_out")
-        return constrain(x + out, ("batch", "length", "embed")), new_kv
+        out = project(hidden, self.down_proj, "btm,md->btd", dtype, name="mlp_out")
+        return constrain(x + out, ("batch", "length", "embed")), cache
 
 
 class Llama(nnx.Module):
@@ -275,19 +243,23 @@ class Llama(nnx.Module):
             raise ValueError(f"attention='cudnn' needs dtype bfloat16 or float16, not {jnp.dtype(dtype).name}")
         self.cfg, self.dtype, self.remat, self.attention = cfg, dtype, remat, attention
         self.scan_unroll = scan_unroll
-        self.embed = _param(rngs, (cfg.vocab_size, cfg.embed_dim), ("vocab", "embed"), param_dtype)
-
-        @nnx.vmap(in_axes=0, out_axes=0)
-        def stack(key: jax.Array) -> DecoderLayer:
-            return DecoderLayer(
-                cfg, param_dtype=param_dtype, dtype=dtype, attention=attention, rngs=nnx.Rngs(params=key)
-            )
-
-        self.layers = stack(jax.random.split(rngs.params(), cfg.num_layers))
-        prepend_axis(self.layers, "layers")
+        self.embed = param(rngs, (cfg.vocab_size, cfg.embed_dim), ("vocab", "embed"), param_dtype)
+        self.layers = stack_layers(
+            lambda r: DecoderLayer(cfg, param_dtype=param_dtype, dtype=dtype, attention=attention, rngs=r),
+            cfg.num_layers,
+            rngs,
+        )
         self.final_norm = RMSNorm(cfg.embed_dim, cfg.norm_eps, param_dtype)
         if not cfg.tie_embeddings:
-            self.lm_head = _param(rngs, (cfg.embed_dim, cfg.vocab_size), ("embed", "vocab"), param_dtype)
+            self.lm_head = param(rngs, (cfg.embed_dim, cfg.vocab_size), ("embed", "vocab"), param_dtype)
+
+    def logits(self, hidden: jax.Array) -> jax.Array:
+        """Float32 logits ``(..., vocab)`` of final hidden states ``(..., embed)``: the tied or untied LM head."""
+        if self.cfg.tie_embeddings:
+            logits = project(hidden, self.embed, "...d,vd->...v", self.dtype)
+        else:
+            logits = project(hidden, self.lm_head, "...d,dv->...v", self.dtype)
+        return logits.astype(jnp.float32)
 
     def __call__(
         self,
@@ -301,6 +273,7 @@ class Llama(nnx.Module):
 
         ``segment_ids`` (0 = padding) restricts attention to tokens of the same segment, for padding and packing.
         With a cache, the new tokens are written at ``cache.index`` and attend to every valid earlier slot.
+        ``return_hidden`` gives the final-norm hidden states instead of logits (:meth:`logits` maps them).
         """
         batch, length = tokens.shape
         one_segment = segment_ids is None
@@ -322,44 +295,28 @@ class Llama(nnx.Module):
             attn_mask = causal[None] & same_segment & valid[:, None, :]
             # Without segments every row is one full sequence: the cudnn kernel needs no mask beyond causality.
             segment_mask = None if one_segment else same_segment
-            index = None
         else:
             if length > cache.length:
                 raise ValueError(f"{length} new tokens do not fit a cache of {cache.length}")
-            index = cache.index
-            key_mask = jax.lax.dynamic_update_slice_in_dim(cache.mask, valid, index, axis=1)
+            key_mask = jax.lax.dynamic_update_slice_in_dim(cache.mask, valid, cache.index, axis=1)
             slots = jnp.arange(cache.length)
-            causal = slots[None, :] <= (index + jnp.arange(length))[:, None]
+            causal = slots[None, :] <= (cache.index + jnp.arange(length))[:, None]
             attn_mask = causal[None] & key_mask[:, None, :]
 
-        graphdef, layer_state = nnx.split(self.layers)
-
-        # The caches ride in the scan carry so each layer writes only its new tokens in place (as scan outputs,
+        # The cache rides in the scan carry so each layer writes only its new tokens in place (as scan outputs,
         # every layer's whole cache would be copied on every decode step).
-        def body(carry: Any, xs: Any) -> tuple[Any, None]:
+        def body(layer: DecoderLayer, carry: Any, i: jax.Array) -> Any:
             h, kv = carry
-            state, i = xs
-            layer = nnx.merge(graphdef, state)
-            out, new_kv = layer(h, positions, attn_mask, None if kv is None else (*kv, i), index, segment_mask)
-            return (out, new_kv), None
+            return layer(h, positions, attn_mask, kv, i, segment_mask)
 
-        policy = REMAT_POLICIES[self.remat]
-        if self.remat != "none":
-            body = jax.checkpoint(body, policy=policy, prevent_cse=False)
-        kv_in = None if cache is None else (cache.keys, cache.values)
+        graphdef, layer_state = nnx.split(self.layers)
         layer_ids = jnp.arange(self.cfg.num_layers, dtype=jnp.int32)
-        (x, kv_out), _ = jax.lax.scan(body, (x, kv_in), (layer_state, layer_ids), unroll=self.scan_unroll)
+        x, cache = scan_layers(
+            graphdef, layer_state, (x, cache), body, layer_ids, remat=self.remat, unroll=self.scan_unroll
+        )
 
         x = self.final_norm(x)
-        if return_hidden:
-            logits = x
-        elif self.cfg.tie_embeddings:
-            logits = jnp.einsum("btd,vd->btv", x, self.embed[...].astype(self.dtype))
-        else:
-            logits = jnp.einsum("btd,dv->btv", x, self.lm_head[...].astype(self.dtype))
-        if not return_hidden:
-            logits = constrain(logits.astype(jnp.float32), ("batch", "length", "vocab"))
-        new_cache = None
+        out = x if return_hidden else constrain(self.logits(x), ("batch", "length", "vocab"))
         if cache is not None:
-            new_cache = KVCache(keys=kv_out[0], values=kv_out[1], mask=key_mask, index=index + length)
-        return logits, new_cache
+            cache = dataclasses.replace(cache, mask=key_mask, index=cache.index + length)
+        return out, cache

@@ -27,6 +27,7 @@ from flax import nnx
 from tokenizers import Tokenizer
 from tqdm import tqdm
 
+from gajax.buckets import length_bucket
 from gajax.convert.hf_bert import (
     ConvertError,
     bert_config_from_hf,
@@ -212,12 +213,6 @@ def build_dual_encoder(cfg: RetrieverModelConfig, temperature: float = 0.05) -> 
     model = DualEncoder(Tower(query_bert, cfg, seed=cfg.seed + 1), guideline, temperature)
     tokenizer_path = Path(cfg.tokenizer) if cfg.tokenizer else (directory or minilm_dir()) / "tokenizer.json"
     return model, load_tokenizer(tokenizer_path, query_bert.cfg)
-
-
-def length_bucket(length: int) -> int:
-    """The padded length for a batch whose longest text has ``length`` tokens (multiples of 8, then of 32)."""
-    step = 8 if length <= 64 else 32
-    return -(-length // step) * step
 
 
 class TextEncoder:
