@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 from typing import Any, Literal
 
-from gajax.llm.backend import LLMConfig, Message
+from gajax.llm.backend import LLMConfig
+from gajax.llm.chat import Message
 from gajax.llm.prompts import fill, load_prompt_file, load_taxonomy, require, safety_category_ids
 from gajax.records import ResumableWriter
 from gajax.stage_io import ShardConfig, StageReport, drop_records, load_inputs, part_path, run_chat_stage

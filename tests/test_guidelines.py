@@ -18,7 +18,8 @@ from gajax.guidelines import (
     read_guidelines_raw,
     run_write_guidelines,
 )
-from gajax.llm.backend import ChatResult, LLMConfig, Usage
+from gajax.llm.backend import LLMConfig
+from gajax.llm.chat import ChatResult, Usage
 from gajax.records import RecordError, content_id, read_jsonl
 from gajax.stage_io import ShardConfig
 

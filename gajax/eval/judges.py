@@ -19,7 +19,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from gajax.eval.types import Judgement, ResponseJudge
-from gajax.llm.backend import ChatBackend, LLMConfig
+from gajax.llm.backend import LLMConfig
+from gajax.llm.chat import ChatBackend
 from gajax.llm.prompts import fill, load_prompt_file, require
 
 HARMFUL_ACTION = 5
@@ -283,7 +284,7 @@ class LazyBackend:
 
     @property
     def usage(self) -> Any:
-        from gajax.llm.backend import Usage
+        from gajax.llm.chat import Usage
 
         return self._backend.usage if self._backend is not None else Usage()
 

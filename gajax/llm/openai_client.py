@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from gajax.llm.backend import ChatResult, Conversation, OpenAIConfig, Usage, check_conversation
+from gajax.llm.chat import ChatResult, Conversation, OpenAIConfig, Usage, check_conversation
 
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 MAX_RETRY_AFTER_S = 600.0  # a server's Retry-After is honoured as sent, up to this bound
