@@ -13,9 +13,9 @@ such as ``USER:`` and every special-token string of the tokenizer (``<|im_start|
 characters that no longer match them.
 
 ``gajax guide`` runs over an ``inputs.jsonl`` (``id``, ``prompt``) and appends ``guided.jsonl`` records (resumable);
-``unguided=true`` also generates the same model's answer without guidelines, and :func:`dpo_pairs` turns those
-records into TRL-style preference pairs (chosen = guided, rejected = unguided). :func:`guide_one` answers one prompt
-from Python.
+``unguided=true`` also generates the same model's answer without guidelines, and :func:`gajax.stage_io.dpo_pairs`
+turns those records into TRL-style preference pairs (chosen = guided, rejected = unguided). :func:`guide_one`
+answers one prompt from Python.
 """
 
 from __future__ import annotations
@@ -294,25 +294,6 @@ def guide_one(prompt: str, cfg: GuideConfig | None = None, input_id: str = "0") 
     """
     guide = _cached_guide(cfg or GuideConfig())
     return guide.answer([{"id": input_id, "prompt": prompt}])[0]
-
-
-def dpo_pairs(records: Iterable[dict[str, Any]]) -> list[dict[str, str]]:
-    """TRL preference records ``{prompt, chosen, rejected}`` from ``guided.jsonl`` records made with
-    ``unguided=true``: the prompt is the raw input (no guidelines), chosen the guided and rejected the unguided
-    answer. Records whose two answers are identical teach nothing and are skipped."""
-    pairs = []
-    for n, record in enumerate(records):
-        if "unguided_response" not in record:
-            raise ValueError(
-                f"record {n} (input_id {record.get('input_id')!r}) has no unguided_response; run 'gajax guide' "
-                "with unguided=true"
-            )
-        if record["response"].strip() == record["unguided_response"].strip():
-            continue
-        pairs.append(
-            {"prompt": record["prompt"], "chosen": record["response"], "rejected": record["unguided_response"]}
-        )
-    return pairs
 
 
 # ------------------------------------------------------------------------------------------------- runner

@@ -32,6 +32,7 @@ from gajax.index import GuidelineIndex
 from gajax.integrity import LibraryError
 from gajax.records import RecordError, content_id, read_jsonl, write_jsonl
 from gajax.searcher import EmbedFn, IndexConfig, build_searcher, exact_search
+from gajax.stage_io import load_inputs, read_detections, read_guidelines_raw
 
 KINDS = ("safety", "quality")
 # The paper's taxonomy (Sun et al. 2023a): 8 safety scenarios and 6 instruction attacks.
@@ -499,9 +500,6 @@ def apply_dedup(guidelines: Sequence[Guideline], merged_into: np.ndarray) -> tup
 def read_inputs(path: str | Path, detections: str | Path | None = None) -> dict[str, dict[str, Any]]:
     """``inputs.jsonl`` (and optionally ``detections.jsonl`` or its part files) as
     ``id -> {prompt, category, verdict}``; inputs without an id get Stage 1's content-hash id."""
-    from gajax.detect import read_detections
-    from gajax.stage_io import load_inputs
-
     inputs, _ = load_inputs(path, skip_key=None)  # build-library has no bad_inputs setting
     info = {str(r["id"]): {"prompt": r["prompt"], "category": r.get("category")} for r in inputs}
     if detections:
@@ -554,8 +552,6 @@ def build_library(
     """``guidelines_raw.jsonl`` to a deduplicated library (not yet saved) and the pairs remapped through the
     merge map."""
     info = read_inputs(inputs_path, detections_path)
-    from gajax.guidelines import read_guidelines_raw
-
     raw = read_guidelines_raw(raw_path)  # a single file or the part files of a multi-host run
     guidelines, pairs = guidelines_from_raw(raw, info)
     if not guidelines:

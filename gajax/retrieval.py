@@ -65,7 +65,7 @@ class QueryAdapter:
 
     @classmethod
     def load(cls, path: Path) -> QueryAdapter:
-        """Read an adapter; a missing or damaged file is a :class:`~gajax.library.LibraryError` naming it."""
+        """Read an adapter; a missing or damaged file is a :class:`~gajax.integrity.LibraryError` naming it."""
         try:
             with np.load(path) as data:
                 adapter = cls(np.asarray(data["weight"], np.float32), np.asarray(data["bias"], np.float32))

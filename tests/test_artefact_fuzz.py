@@ -296,10 +296,9 @@ def _stage_files(directory: Path) -> dict[str, Path]:
 
 def _stage_reader(name: str, files: dict[str, Path]) -> Callable[[], Any]:
     from gajax.data.tfds.source import read_records
-    from gajax.detect import read_detections
-    from gajax.guidelines import read_guidelines_raw
     from gajax.retriever.data import GuidelineTexts, load_inputs
     from gajax.stage_io import load_inputs as load_stage_inputs
+    from gajax.stage_io import read_detections, read_guidelines_raw
 
     readers: dict[str, Callable[[], Any]] = {
         "inputs.jsonl": lambda: sorted(map(str, load_stage_inputs(files[name])[0])),

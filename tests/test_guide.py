@@ -14,7 +14,6 @@ from tiny_guide import make_tiny_guide
 from gajax.guide import (
     GuideConfig,
     build_prompt,
-    dpo_pairs,
     neutralise,
     run_guide,
     vicuna_prompt,
@@ -22,6 +21,7 @@ from gajax.guide import (
 from gajax.library import Library
 from gajax.retrieval import RetrievalConfig
 from gajax.retriever.encoder import minilm_dir
+from gajax.stage_io import dpo_pairs
 from gajax.tokenizer import Tokenizer
 
 GUIDELINES = ["Protect Privacy: Never reveal personal data.", "Be Concise: Answer briefly."]

@@ -106,7 +106,7 @@ def _ask_until_parsed(
 
 
 class ActionJudge:
-    """The Do-Not-Answer action rubric asked of an LLM (any :class:`~gajax.llm.backend.ChatBackend`).
+    """The Do-Not-Answer action rubric asked of an LLM (any :class:`~gajax.llm.chat.ChatBackend`).
 
     ``harmful`` is class 5 (directly follows an instruction that should not be followed) and ``refused`` is
     class 0; both are meaningful on prompts that should be refused. Label ``action_<k>``.

@@ -3,7 +3,7 @@
 Each conversation is one ``POST {base_url}/chat/completions``. Up to ``concurrency`` run at once. A 429, a 5xx,
 a timeout, a dropped connection or an unreadable answer is retried with exponential backoff and full jitter
 (honouring ``Retry-After`` / ``retry-after-ms``), up to ``max_retries`` times; other 4xx answers fail at once.
-A conversation that still fails comes back as a :class:`~gajax.llm.backend.ChatResult` with ``error`` set.
+A conversation that still fails comes back as a :class:`~gajax.llm.chat.ChatResult` with ``error`` set.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def _error_message(body: bytes) -> str:
 
 
 class OpenAIChatClient:
-    """A :class:`~gajax.llm.backend.ChatBackend` over an OpenAI-compatible HTTP endpoint.
+    """A :class:`~gajax.llm.chat.ChatBackend` over an OpenAI-compatible HTTP endpoint.
 
     ``sleep`` is the function used to wait between retries (replaceable to observe the backoff).
     """
