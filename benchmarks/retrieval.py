@@ -38,8 +38,8 @@ from tqdm.auto import tqdm
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # FAISS's OpenMP threads must not spin on a shared machine
 
-from gajax.index import IndexConfig, build_searcher, exact_search
 from gajax.library import dedup_guidelines
+from gajax.searcher import IndexConfig, build_searcher, exact_search
 
 RESULTS = Path(__file__).parent / "results"
 K = 20

@@ -43,7 +43,8 @@ import numpy as np
 
 from gajax.eval.stats import wilson_interval
 from gajax.records import read_jsonl
-from gajax.seed import SeedConfig, ensure_seed_library, seed_encoder, seed_query_fn
+from gajax.retrieval import seed_encoder
+from gajax.seed import SeedConfig, ensure_seed_library, seed_query_fn
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results"

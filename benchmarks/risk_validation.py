@@ -40,7 +40,8 @@ import numpy as np
 from risk_identification import RESULTS, TARGET_FALSE_ALARM, TARGET_RISK_IDENTIFICATION, percent, row
 
 from gajax.records import read_jsonl
-from gajax.seed import SeedConfig, ensure_seed_library, seed_encoder, seed_query_fn
+from gajax.retrieval import seed_encoder
+from gajax.seed import SeedConfig, ensure_seed_library, seed_query_fn
 
 DEFAULT_FILE = Path(__file__).parent / "data" / "risk_validation.jsonl"
 

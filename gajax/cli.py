@@ -51,8 +51,8 @@ COMMANDS: dict[str, Command] = {
         "records and resumes after an interruption; prompt='...' answers one prompt.",
     ),
     "build-library": Command(
-        "gajax.index:BuildLibraryConfig",
-        "gajax.index:run_build_library",
+        "gajax.library:BuildLibraryConfig",
+        "gajax.library:run_build_library",
         "build_library",
         "build the guideline library (dedup, embeddings, ScaNN index) and pairs.jsonl from guidelines_raw.jsonl",
         "Reads raw=guidelines_raw.jsonl and inputs=inputs.jsonl, merges near-duplicate guidelines (fuzzy ratio >= "
@@ -60,8 +60,8 @@ COMMANDS: dict[str, Command] = {
         "and pairs=pairs.jsonl remapped through the merge map.",
     ),
     "retrieve": Command(
-        "gajax.index:RetrieveConfig",
-        "gajax.index:run_retrieve",
+        "gajax.retrieval:RetrieveConfig",
+        "gajax.retrieval:run_retrieve",
         "retrieve",
         "look up guidelines for one query or a JSONL file of prompts (top-20, fuzzy dedup, keep 6)",
         "query='...' prints the kept guidelines; input=prompts.jsonl output=FILE.jsonl writes one record per prompt "

@@ -183,6 +183,10 @@ def from_dict(cls: type[T], data: Mapping[str, Any], prefix: str = "") -> T:
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     unknown = sorted(set(data) - set(fields))
+    moved = getattr(cls, "MOVED_KEYS", {})  # old key -> the key that replaced it
+    for key in unknown:
+        if key in moved:
+            raise ConfigError(f"config key {prefix}{key} has moved: write {prefix}{moved[key]} instead")
     if unknown:
         raise ConfigError(
             f"unknown config key {prefix}{unknown[0]!s}; {cls.__name__} takes: {', '.join(sorted(fields))}"

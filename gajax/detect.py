@@ -14,16 +14,20 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
-from pathlib import Path
 from typing import Any, Literal
 
-from gajax.llm.backend import LLMConfig, Message
+from gajax.llm.backend import LLMConfig
+from gajax.llm.chat import Message
 from gajax.llm.prompts import fill, load_prompt_file, load_taxonomy, require, safety_category_ids
 from gajax.records import ResumableWriter
-from gajax.stage_io import ShardConfig, StageReport, drop_records, load_inputs, part_path, run_chat_stage
-
-VERDICTS = ("risky", "safe", "unparsed")
-DETECTION_FIELDS = {"input_id": str, "verdict": str, "analysis": str, "model": str, "attempts": int}
+from gajax.stage_io import (
+    ShardConfig,
+    StageReport,
+    drop_records,
+    load_inputs,
+    part_path,
+    run_chat_stage,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -255,18 +259,3 @@ def run_detect(cfg: DetectConfig, backend: Any = None) -> int:
     report.write()
     report.print()
     return 1 if report.failures else 0
-
-
-def read_detections(path: str | Path) -> dict[str, dict[str, Any]]:
-    """``detections.jsonl`` (or its part files) as ``{input_id: record}``, every record validated."""
-    from gajax.records import RecordError
-    from gajax.stage_io import read_stage
-
-    out = {}
-    for record in read_stage(path, "input_id", DETECTION_FIELDS):
-        if record["verdict"] not in VERDICTS:
-            raise RecordError(
-                f"{path}: input {record['input_id']}: verdict {record['verdict']!r} is not one of {VERDICTS}"
-            )
-        out[record["input_id"]] = record
-    return out

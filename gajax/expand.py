@@ -20,7 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from gajax.llm.backend import LLMConfig, Message
+from gajax.llm.backend import LLMConfig
+from gajax.llm.chat import Message
 from gajax.llm.prompts import data_path, load_taxonomy
 from gajax.records import ResumableWriter, content_id, read_jsonl
 

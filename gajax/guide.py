@@ -13,10 +13,10 @@ such as ``USER:`` and every special-token string of the tokenizer (``<|im_start|
 characters that no longer match them.
 
 ``gajax guide`` runs over an ``inputs.jsonl`` (``id``, ``prompt``) and appends ``guided.jsonl`` records (resumable);
-``unguided=true`` also generates the same model's answer without guidelines, and :func:`dpo_pairs` turns those
-records into TRL-style preference pairs (chosen = guided, rejected = unguided). From Python, hold a :class:`Guide`
-(``Guide.from_config(cfg)`` loads the retriever and decoder once) and call its ``answer`` with ``{id, prompt}``
-records.
+``unguided=true`` also generates the same model's answer without guidelines, and :func:`gajax.stage_io.dpo_pairs`
+turns those records into TRL-style preference pairs (chosen = guided, rejected = unguided). From Python, hold a
+:class:`Guide` (``Guide.from_config(cfg)`` loads the retriever and decoder once) and call its ``answer`` with
+``{id, prompt}`` records.
 """
 
 from __future__ import annotations
@@ -25,11 +25,12 @@ import dataclasses
 import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from gajax.decoder import DecoderConfig
 from gajax.generate import Generator, Sampling, generator_for, sampling_of
 from gajax.resume import ResumeMode, check_resume
+from gajax.retrieval import MOVED_RETRIEVAL_KEYS, RetrievalConfig, open_retriever
 from gajax.retriever.risk import RiskScorer
 from gajax.seed import SeedConfig
 from gajax.sharding import MeshConfig
@@ -129,13 +130,15 @@ class GuideConfig(Sampling):
 
     ``library``: a library directory built by ``gajax build-library`` (queried with ``encoder``, empty: the
     library's own); empty uses gajax's embedded seed library and retriever (``seed_library``, built and cached on
-    first use). ``top_n`` retrieved, fuzzy deduplicated at ``dedup_threshold``, ``keep`` kept. ``template``:
+    first use). ``retrieval``: the Stage-2 lookup settings (:class:`~gajax.retrieval.RetrievalConfig`). ``template``:
     ``auto``, ``vicuna`` or ``chat``. ``unguided``: also record the answer without guidelines (DPO pairs).
     With the seed library every record carries ``risk``, the retriever's calibrated probability that the prompt is
     risky (``null``: unknown, e.g. an empty prompt; see :mod:`gajax.retriever.risk`); ``risk_threshold`` > 0 drops
     the safety guidelines of prompts scored below it (``gajax build-seed`` prints the threshold chosen on
     validation; 0: keep whatever was retrieved).
     """
+
+    MOVED_KEYS: ClassVar[dict[str, str]] = MOVED_RETRIEVAL_KEYS
 
     model: DecoderConfig = dataclasses.field(default_factory=DecoderConfig)
     mesh: MeshConfig = dataclasses.field(default_factory=MeshConfig)
@@ -144,9 +147,7 @@ class GuideConfig(Sampling):
     encoder: str = ""
     template: TemplateFamily = "auto"
     system: str = ""
-    top_n: int = 20
-    dedup_threshold: float = 0.5
-    keep: int = 6
+    retrieval: RetrievalConfig = dataclasses.field(default_factory=RetrievalConfig)
     risk_threshold: float = 0.0
     unguided: bool = False
     prompt: str = ""
@@ -157,10 +158,6 @@ class GuideConfig(Sampling):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.top_n < 1 or self.keep < 1:
-            raise ValueError(f"top_n and keep must be at least 1, got {self.top_n} and {self.keep}")
-        if not 0.0 < self.dedup_threshold <= 1.0:
-            raise ValueError(f"dedup_threshold must be in (0, 1], got {self.dedup_threshold}")
         if not 0.0 <= self.risk_threshold < 1.0:
             raise ValueError(f"risk_threshold must be in [0, 1), got {self.risk_threshold}")
 
@@ -169,9 +166,7 @@ class GuideConfig(Sampling):
         sampling = {k: v for k, v in dataclasses.asdict(sampling_of(self)).items() if k != "batch_size"}
         return {
             **sampling,
-            "top_n": self.top_n,
-            "dedup_threshold": self.dedup_threshold,
-            "keep": self.keep,
+            **dataclasses.asdict(self.retrieval),
             "risk_threshold": self.risk_threshold,
             "template": self.template,
             "system": self.system,
@@ -182,8 +177,6 @@ class GuideConfig(Sampling):
 def open_retriever_for(cfg: GuideConfig) -> Any:
     """The guideline retriever ``cfg`` names: a library directory, or the embedded seed library."""
     if cfg.library:
-        from gajax.index import open_retriever
-
         return open_retriever(cfg.library, cfg.encoder)
     from gajax.seed import open_seed_retriever
 
@@ -224,9 +217,7 @@ class Guide:
     ) -> list[list[dict[str, Any]]]:
         """The kept guidelines ``[{id, text, kind, score, rank}]`` of each prompt, best first; with ``risks``
         (one per prompt) and a ``risk_threshold``, no safety guidelines for prompts scored below it."""
-        found = self.retriever.retrieve(
-            list(prompts), top_n=self.cfg.top_n, dedup_threshold=self.cfg.dedup_threshold, keep=self.cfg.keep
-        )
+        found = self.retriever.retrieve(list(prompts), self.cfg.retrieval)
         kept = [[r.to_record() for r in results] for results in found]
         for guidelines, risk in zip(kept, risks, strict=False):
             if self.cfg.risk_threshold and risk is not None and risk < self.cfg.risk_threshold:
@@ -292,23 +283,6 @@ class Guide:
         return out
 
 
-def dpo_pairs(records: Iterable[dict[str, Any]]) -> list[dict[str, str]]:
-    """TRL preference records ``{prompt, chosen, rejected}`` from ``guided.jsonl`` records made with
-    ``unguided=true``: the prompt is the raw input (no guidelines), chosen the guided and rejected the unguided
-    answer. Records whose two answers are identical teach nothing and are skipped."""
-    pairs = []
-    for n, record in enumerate(records):
-        if "unguided_response" not in record:
-            raise ValueError(
-                f"record {n} (input_id {record.get('input_id')!r}) has no unguided_response; run 'gajax guide' "
-                "with unguided=true"
-            )
-        if record["response"].strip() == record["unguided_response"].strip():
-            continue
-        pairs.append(
-            {"prompt": record["prompt"], "chosen": record["response"], "rejected": record["unguided_response"]}
-        )
-    return pairs
 
 
 # ------------------------------------------------------------------------------------------------- runner

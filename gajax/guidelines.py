@@ -19,14 +19,22 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
-from pathlib import Path
 from typing import Any, Literal
 
-from gajax.detect import DetectionPrompt, read_detections
-from gajax.llm.backend import LLMConfig, Message
+from gajax.detect import DetectionPrompt
+from gajax.llm.backend import LLMConfig
+from gajax.llm.chat import Message
 from gajax.llm.prompts import fill, load_prompt_file, require
 from gajax.records import ResumableWriter
-from gajax.stage_io import ShardConfig, StageReport, drop_records, load_inputs, part_path, run_chat_stage
+from gajax.stage_io import (
+    ShardConfig,
+    StageReport,
+    drop_records,
+    load_inputs,
+    part_path,
+    read_detections,
+    run_chat_stage,
+)
 
 MAX_DROPPED_KEPT = 10
 
@@ -334,25 +342,3 @@ def run_write_guidelines(cfg: WriteGuidelinesConfig, backend: Any = None) -> int
     report.write()
     report.print()
     return 1 if report.failures else 0
-
-
-def read_guidelines_raw(path: str | Path) -> list[dict[str, Any]]:
-    """``guidelines_raw.jsonl`` (or its part files), every record checked: ``guidelines`` a list of
-    ``{title, text}`` with ``text`` = ``"<title>: <description>"``; raises RecordError naming the file and input."""
-    from gajax.records import RecordError
-    from gajax.stage_io import read_stage
-
-    records = []
-    for record in read_stage(path, "input_id", {"guidelines": list, "model": str}):
-        where = f"{path}: input {record['input_id']}"
-        if record.get("status", "ok") not in ("ok", "unparsed"):
-            raise RecordError(f"{where}: status {record['status']!r} is not ok or unparsed")
-        for i, item in enumerate(record["guidelines"]):
-            if not isinstance(item, dict) or not isinstance(item.get("title"), str) or not isinstance(
-                item.get("text"), str
-            ):
-                raise RecordError(f"{where}: guideline {i} must be an object with string title and text")
-            if not item["text"].startswith(item["title"] + ":"):
-                raise RecordError(f"{where}: guideline {i} text does not start with its title {item['title']!r}")
-        records.append(record)
-    return records

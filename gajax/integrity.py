@@ -16,6 +16,10 @@ from pathlib import Path
 import xxhash
 
 
+class LibraryError(ValueError):
+    """A library directory whose files are missing, corrupt or inconsistent with each other."""
+
+
 class IntegrityError(ValueError):
     """A file whose content is not the one that was written or installed."""
 

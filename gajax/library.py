@@ -20,7 +20,7 @@ import json
 import os
 import shutil
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +28,11 @@ import numpy as np
 from rapidfuzz import fuzz
 from tqdm.auto import tqdm
 
+from gajax.index import GuidelineIndex
+from gajax.integrity import LibraryError
 from gajax.records import RecordError, content_id, read_jsonl, write_jsonl
-
-EmbedFn = Callable[[list[str]], np.ndarray]
+from gajax.searcher import EmbedFn, IndexConfig, build_searcher, exact_search
+from gajax.stage_io import load_inputs, read_detections, read_guidelines_raw
 
 KINDS = ("safety", "quality")
 # The paper's taxonomy (Sun et al. 2023a): 8 safety scenarios and 6 instruction attacks.
@@ -56,10 +58,6 @@ EMBEDDINGS_FILE = "embeddings.npy"
 MANIFEST_FILE = "manifest.json"
 MANIFEST_KEYS = {"format": int, "count": int, "dim": int, "encoder": dict, "files": dict, "library_hash": str}
 QUERY_FILES = ("adapter", "top_layers")  # the query_encoder entries that name files inside the library
-
-
-class LibraryError(ValueError):
-    """A library directory whose files are missing, corrupt or inconsistent with each other."""
 
 
 def guideline_id(title: str, text: str) -> str:
@@ -360,11 +358,7 @@ def _neighbours(embeddings: np.ndarray, k: int, chunk: int = 2048) -> np.ndarray
     n = len(embeddings)
     k = min(k, n)
     if n <= 20_000:
-        from gajax.index import exact_search
-
         return exact_search(embeddings, embeddings, k, chunk=chunk)[0]
-    from gajax.index import IndexConfig, build_searcher
-
     searcher = build_searcher(embeddings, IndexConfig(leaves_to_search_fraction=0.02, reorder=max(4 * k, 64)), k)
     out = np.empty((n, k), np.int64)
     for start in tqdm(range(0, n, 16_384), desc="dedup neighbours", unit="chunk"):
@@ -506,9 +500,6 @@ def apply_dedup(guidelines: Sequence[Guideline], merged_into: np.ndarray) -> tup
 def read_inputs(path: str | Path, detections: str | Path | None = None) -> dict[str, dict[str, Any]]:
     """``inputs.jsonl`` (and optionally ``detections.jsonl`` or its part files) as
     ``id -> {prompt, category, verdict}``; inputs without an id get Stage 1's content-hash id."""
-    from gajax.detect import read_detections
-    from gajax.stage_io import load_inputs
-
     inputs, _ = load_inputs(path, skip_key=None)  # build-library has no bad_inputs setting
     info = {str(r["id"]): {"prompt": r["prompt"], "category": r.get("category")} for r in inputs}
     if detections:
@@ -561,8 +552,6 @@ def build_library(
     """``guidelines_raw.jsonl`` to a deduplicated library (not yet saved) and the pairs remapped through the
     merge map."""
     info = read_inputs(inputs_path, detections_path)
-    from gajax.guidelines import read_guidelines_raw
-
     raw = read_guidelines_raw(raw_path)  # a single file or the part files of a multi-host run
     guidelines, pairs = guidelines_from_raw(raw, info)
     if not guidelines:
@@ -592,3 +581,49 @@ def replace_dir(staging: Path, target: Path) -> None:
             aside.rename(target)
         raise
     shutil.rmtree(aside, ignore_errors=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class BuildLibraryConfig:
+    """``gajax build-library``: raw guidelines (+ inputs, optional detections) to a library directory with its
+    index, and ``pairs.jsonl``."""
+
+    raw: str = "guidelines_raw.jsonl"
+    inputs: str = "inputs.jsonl"
+    detections: str = ""
+    output: str = "library"
+    pairs: str = "pairs.jsonl"
+    encoder: str = "minilm"
+    version: str = "1"
+    dedup_threshold: float = 0.75
+    dedup_neighbours: int = 16
+    index: IndexConfig = dataclasses.field(default_factory=IndexConfig)
+
+
+def run_build_library(cfg: BuildLibraryConfig) -> int:
+    """Runner of ``gajax build-library``: dedup, embed, save and index the library in a temporary directory that
+    replaces ``output`` only when everything succeeded; then write the pairs."""
+    output = Path(cfg.output)
+    if output.exists() and any(output.iterdir()) and not (output / "manifest.json").exists():
+        raise LibraryError(f"output {output} exists and is not a library directory; choose another output")
+    library, pairs = build_library(
+        cfg.raw,
+        cfg.inputs,
+        encoder=cfg.encoder,
+        detections_path=cfg.detections or None,
+        version=cfg.version,
+        threshold=cfg.dedup_threshold,
+        neighbours=cfg.dedup_neighbours,
+    )
+    staging = output.with_name(f".{output.name}.tmp-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        library.save(staging)
+        index = GuidelineIndex.build(library, cfg.index)
+        index.save(staging)
+        replace_dir(staging, output)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    write_jsonl(cfg.pairs, pairs)
+    print(f"library {output}: {len(library)} guidelines, index ({index.method}); pairs in {cfg.pairs}")
+    return 0

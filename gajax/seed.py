@@ -43,7 +43,6 @@ import json
 import os
 import shutil
 import time
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -60,14 +59,11 @@ from gajax.library import (
     EncoderInfo,
     Guideline,
     Library,
-    LibraryError,
     embed_texts,
-    load_encoder,
     replace_dir,
 )
 from gajax.records import RecordError, read_jsonl, read_jsonl_lines, write_jsonl
-from gajax.retriever.data import is_heldout
-from gajax.retriever.encoder import RetrieverModelConfig, TextEncoder, Tower, build_dual_encoder
+from gajax.retrieval import QueryAdapter, open_retriever, query_encoder, seed_encoder, tuned_query_fn
 from gajax.retriever.loss import safety_retrieval_loss
 from gajax.retriever.risk import RiskCalibration, RiskScorer, fit_risk_calibration, reliability, safety_margins
 from gajax.retriever.top_layers import (
@@ -77,6 +73,7 @@ from gajax.retriever.top_layers import (
     lower_layer_states,
     train_top_layers,
 )
+from gajax.stage_io import is_heldout
 
 SEED_VERSION = "seed-3"  # seed-3: the query adapter and top layers live in the library
 ADAPTER_FILE = "query_adapter.npz"
@@ -274,34 +271,6 @@ def seed_key(cfg: SeedConfig, encoder_hash: str) -> str:
 # --------------------------------------------------------------------------------------------- the adapter
 
 
-@dataclasses.dataclass
-class QueryAdapter:
-    """``q' = normalise(q + q @ weight + bias)``: the fine-tuned query side of the seed retriever."""
-
-    weight: np.ndarray
-    bias: np.ndarray
-
-    def __call__(self, queries: np.ndarray) -> np.ndarray:
-        out = queries + queries @ self.weight + self.bias
-        return (out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)).astype(np.float32)
-
-    def save(self, path: Path) -> None:
-        np.savez(path, weight=self.weight, bias=self.bias)
-
-    @classmethod
-    def load(cls, path: Path) -> QueryAdapter:
-        """Read an adapter; a missing or damaged file is a :class:`~gajax.library.LibraryError` naming it."""
-        try:
-            with np.load(path) as data:
-                adapter = cls(np.asarray(data["weight"], np.float32), np.asarray(data["bias"], np.float32))
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
-            raise LibraryError(f"{path}: not a readable query adapter (.npz with weight and bias: {err})") from None
-        dim = adapter.bias.shape[0] if adapter.bias.ndim == 1 else -1
-        if adapter.weight.shape != (dim, dim):
-            raise LibraryError(f"{path}: weight {adapter.weight.shape} and bias {adapter.bias.shape} do not fit")
-        return adapter
-
-
 def _adapt(params: dict[str, jax.Array], queries: jax.Array) -> jax.Array:
     out = queries + queries @ params["weight"] + params["bias"]
     return out / jnp.maximum(jnp.linalg.norm(out, axis=-1, keepdims=True), 1e-12)
@@ -399,12 +368,6 @@ class SeedRetrieverFiles:
     report: dict[str, Any]
 
 
-def _query_encoder(name: str, top_layers: TopLayers | None = None) -> tuple[TextEncoder, Tower]:
-    """A fresh encoder for queries (its own copy of the weights, with ``top_layers`` written in) and its tower."""
-    model, tokenizer = build_dual_encoder(RetrieverModelConfig(weights=name))
-    if top_layers is not None:
-        top_layers.apply_to(model.query_tower.bert)
-    return TextEncoder(model, tokenizer), model.query_tower
 
 
 def _tune_top_layers(
@@ -413,7 +376,7 @@ def _tune_top_layers(
 ) -> tuple[np.ndarray, np.ndarray, TopLayers, list[float]]:
     """The held-out inputs' query embeddings before tuning the encoder's top layers, all inputs' after, the tuned
     layers and the losses."""
-    encoder, tower = _query_encoder(cfg.encoder)
+    encoder, tower = query_encoder(cfg.encoder)
     stop = tower.bert.cfg.num_layers - cfg.tuned_layers
     if stop < 0:
         raise ValueError(f"seed.tuned_layers {cfg.tuned_layers} exceeds the encoder's {tower.bert.cfg.num_layers}")
@@ -549,30 +512,6 @@ def _calibrate_risk(cfg: SeedConfig, queries: np.ndarray, risky: np.ndarray, lib
     }
 
 
-class EncoderCache:
-    """Base encoders by name, each loaded once per cache: the weights under a name do not change within a process,
-    and the :class:`EncoderInfo` returned with each carries their hash, which libraries are checked against.
-    :data:`SEED_ENCODERS` is the process-wide one behind :func:`seed_encoder`."""
-
-    def __init__(self) -> None:
-        self._loaded: dict[str, tuple[EmbedFn, EncoderInfo]] = {}
-
-    def get(self, name: str) -> tuple[EmbedFn, EncoderInfo]:
-        """The query side of ``name`` and its info, loaded on first use."""
-        if name not in self._loaded:
-            self._loaded[name] = load_encoder(name, kind="query")
-        return self._loaded[name]
-
-
-SEED_ENCODERS = EncoderCache()
-
-
-def seed_encoder(name: str) -> tuple[EmbedFn, EncoderInfo]:
-    """The base encoder from :data:`SEED_ENCODERS`. MiniLM has one shared tower, so queries and guidelines use
-    the same function."""
-    return SEED_ENCODERS.get(name)
-
-
 def seed_cache_problem(directory: Path) -> str | None:
     """Why a cached seed build cannot be used (None: it is whole): an unreadable report, or a library or index
     file that is missing or differs from the hashes recorded when it was built."""
@@ -618,18 +557,6 @@ def ensure_seed_library(cfg: SeedConfig = SeedConfig()) -> SeedRetrieverFiles:
     )
 
 
-def tuned_query_fn(adapter: Path, top_layers: Path | None, encoder: str = "minilm") -> EmbedFn:
-    """``texts -> unit query embeddings`` through ``encoder`` with its tuned ``top_layers`` (None: as it is),
-    then the ``adapter``."""
-    query_adapter = QueryAdapter.load(adapter)
-    if top_layers is None:
-        embed_fn = seed_encoder(encoder)[0]
-    else:
-        text_encoder, _ = _query_encoder(encoder, TopLayers.load(top_layers))
-        embed_fn = lambda texts: text_encoder.encode(list(texts))
-    return lambda texts: query_adapter(embed_texts(list(texts), embed_fn, batch_size=256, progress=False))
-
-
 def seed_query_fn(files: SeedRetrieverFiles, encoder: str = "minilm") -> EmbedFn:
     """``texts -> unit query embeddings`` of a built seed retriever: the encoder with its tuned top layers, then
     the adapter."""
@@ -649,10 +576,8 @@ def open_seed_risk_scorer(cfg: SeedConfig = SeedConfig()) -> RiskScorer | None:
 
 
 def open_seed_retriever(cfg: SeedConfig = SeedConfig()) -> Any:
-    """A :class:`gajax.index.GuidelineRetriever` over the seed library whose queries go through the fine-tuned
+    """A :class:`gajax.retrieval.GuidelineRetriever` over the seed library whose queries go through the fine-tuned
     query side its manifest names (built and cached on first use)."""
-    from gajax.index import open_retriever
-
     files = ensure_seed_library(cfg)
     return open_retriever(files.library_dir, name=files.root.name)
 

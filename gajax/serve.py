@@ -23,23 +23,23 @@ import threading
 import time
 from concurrent.futures import Future
 from http import HTTPStatus
-from typing import Any
+from typing import Any, ClassVar
 
 from gajax.httpd import HTTPError, JSONHandler, Server, admit
-from gajax.index import GuidelineRetriever, open_retriever
+from gajax.retrieval import MOVED_RETRIEVAL_KEYS, GuidelineRetriever, RetrievalConfig, open_retriever
 
 
 @dataclasses.dataclass(frozen=True)
 class ServeConfig:
-    """The library to serve, the address, Stage-2 defaults, batching and input limits."""
+    """The library to serve, the address, Stage-2 defaults (``retrieval``), batching and input limits."""
+
+    MOVED_KEYS: ClassVar[dict[str, str]] = MOVED_RETRIEVAL_KEYS
 
     library: str = "library"
     encoder: str = ""
     host: str = "127.0.0.1"
     port: int = 8100
-    top_n: int = 20
-    keep: int = 6
-    dedup_threshold: float = 0.5
+    retrieval: RetrievalConfig = dataclasses.field(default_factory=RetrievalConfig)
     max_batch: int = 64
     max_wait_ms: float = 5.0
     max_queue: int = 256
@@ -109,7 +109,7 @@ class Batcher:
         for (top_n, keep, threshold), jobs in groups.items():
             queries = [q for job in jobs for q in job.queries]
             try:
-                results = self.retriever.retrieve(queries, top_n=top_n, dedup_threshold=threshold, keep=keep)
+                results = self.retriever.retrieve(queries, RetrievalConfig(top_n, threshold, keep))
             except Exception as err:  # the error goes back to every waiting client
                 for job in jobs:
                     job.future.set_exception(err)
@@ -150,9 +150,9 @@ def parse_request(payload: Any, cfg: ServeConfig) -> tuple[list[str], int, int, 
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                 f"query {i} has {len(q)} characters, the limit is max_query_chars={cfg.max_query_chars}",
             )
-    top_n = payload.get("top_n", cfg.top_n)
-    keep = payload.get("keep", cfg.keep)
-    threshold = payload.get("dedup_threshold", cfg.dedup_threshold)
+    top_n = payload.get("top_n", cfg.retrieval.top_n)
+    keep = payload.get("keep", cfg.retrieval.keep)
+    threshold = payload.get("dedup_threshold", cfg.retrieval.dedup_threshold)
     if not isinstance(top_n, int) or not 1 <= top_n <= 1000:
         raise RequestError(HTTPStatus.BAD_REQUEST, "'top_n' must be an integer in [1, 1000]")
     if not isinstance(keep, int) or not 1 <= keep <= top_n:

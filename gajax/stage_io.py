@@ -13,12 +13,13 @@ appears twice with different contents, and yields every record once.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import re
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -339,3 +340,70 @@ def run_chat_stage(
             bar.set_postfix({k: v for k, v in sorted(report.counts.items())}, refresh=False)
     finally:
         bar.close()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Readers of Stage 1's files (the library and guidelines stages read them)
+
+VERDICTS = ("risky", "safe", "unparsed")
+DETECTION_FIELDS = {"input_id": str, "verdict": str, "analysis": str, "model": str, "attempts": int}
+
+
+def read_detections(path: str | Path) -> dict[str, dict[str, Any]]:
+    """``detections.jsonl`` (or its part files) as ``{input_id: record}``, every record validated."""
+    out = {}
+    for record in read_stage(path, "input_id", DETECTION_FIELDS):
+        if record["verdict"] not in VERDICTS:
+            raise RecordError(
+                f"{path}: input {record['input_id']}: verdict {record['verdict']!r} is not one of {VERDICTS}"
+            )
+        out[record["input_id"]] = record
+    return out
+
+
+def read_guidelines_raw(path: str | Path) -> list[dict[str, Any]]:
+    """``guidelines_raw.jsonl`` (or its part files), every record checked: ``guidelines`` a list of
+    ``{title, text}`` with ``text`` = ``"<title>: <description>"``; raises RecordError naming the file and input."""
+    records = []
+    for record in read_stage(path, "input_id", {"guidelines": list, "model": str}):
+        where = f"{path}: input {record['input_id']}"
+        if record.get("status", "ok") not in ("ok", "unparsed"):
+            raise RecordError(f"{where}: status {record['status']!r} is not ok or unparsed")
+        for i, item in enumerate(record["guidelines"]):
+            if not isinstance(item, dict) or not isinstance(item.get("title"), str) or not isinstance(
+                item.get("text"), str
+            ):
+                raise RecordError(f"{where}: guideline {i} must be an object with string title and text")
+            if not item["text"].startswith(item["title"] + ":"):
+                raise RecordError(f"{where}: guideline {i} text does not start with its title {item['title']!r}")
+        records.append(record)
+    return records
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Shared by the trainers' data: the held-out split and the DPO pairs of guided records
+
+
+def is_heldout(input_id: str, fraction: float) -> bool:
+    """Whether ``input_id`` belongs to the held-out split (a stable sha256 hash against ``fraction``)."""
+    bucket = int.from_bytes(hashlib.sha256(input_id.encode("utf-8")).digest()[:8], "big") / 2.0**64
+    return bucket < fraction
+
+
+def dpo_pairs(records: Iterable[dict[str, Any]]) -> list[dict[str, str]]:
+    """TRL preference records ``{prompt, chosen, rejected}`` from ``guided.jsonl`` records made with
+    ``unguided=true``: the prompt is the raw input (no guidelines), chosen the guided and rejected the unguided
+    answer. Records whose two answers are identical teach nothing and are skipped."""
+    pairs = []
+    for n, record in enumerate(records):
+        if "unguided_response" not in record:
+            raise ValueError(
+                f"record {n} (input_id {record.get('input_id')!r}) has no unguided_response; run 'gajax guide' "
+                "with unguided=true"
+            )
+        if record["response"].strip() == record["unguided_response"].strip():
+            continue
+        pairs.append(
+            {"prompt": record["prompt"], "chosen": record["response"], "rejected": record["unguided_response"]}
+        )
+    return pairs

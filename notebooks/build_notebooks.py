@@ -112,9 +112,13 @@ print(f"{len(retriever.library)} guidelines in the seed library")"""),
 import textwrap
 
 from gajax.guide import Guide, GuideConfig
+from gajax.retrieval import RetrievalConfig
 
 cfg = GuideConfig(
-    max_new_tokens=MAX_NEW_TOKENS, top_n=TOP_N, keep=KEEP, unguided=True, model=DecoderConfig(weights=WEIGHTS)
+    max_new_tokens=MAX_NEW_TOKENS,
+    retrieval=RetrievalConfig(top_n=TOP_N, keep=KEEP),
+    unguided=True,
+    model=DecoderConfig(weights=WEIGHTS),
 )
 guide = Guide(cfg, retriever, model, tokenizer, mesh)
 records = guide.answer([{"id": str(i), "prompt": p} for i, p in enumerate(PROMPTS)])
@@ -189,7 +193,7 @@ def recall(found: np.ndarray, truth: np.ndarray) -> float:
         ("code", """\
 import time
 
-from gajax.index import IndexConfig, build_searcher, exact_search
+from gajax.searcher import IndexConfig, build_searcher, exact_search
 
 try:
     import faiss

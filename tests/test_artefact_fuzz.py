@@ -162,7 +162,8 @@ def _guidelines() -> list[Guideline]:
 
 def build_library_dir(directory: Path) -> None:
     """A 300-guideline library (hash n-gram encoder) with a partitioned AH index: every ScaNN file kind."""
-    from gajax.index import GuidelineIndex, IndexConfig
+    from gajax.index import GuidelineIndex
+    from gajax.searcher import IndexConfig
 
     library = Library.build(_guidelines(), lambda t: ngram_hash_embed(t, 64), "hash-ngrams:64", "none")
     library.save(directory)
@@ -171,7 +172,7 @@ def build_library_dir(directory: Path) -> None:
 
 
 def retrieve_ids(library_dir: Path) -> list[list[str]]:
-    from gajax.index import open_retriever
+    from gajax.retrieval import open_retriever
 
     found = open_retriever(library_dir).retrieve(QUERIES)
     return [[r.guideline.id for r in results] for results in found]
@@ -295,10 +296,9 @@ def _stage_files(directory: Path) -> dict[str, Path]:
 
 def _stage_reader(name: str, files: dict[str, Path]) -> Callable[[], Any]:
     from gajax.data.tfds.source import read_records
-    from gajax.detect import read_detections
-    from gajax.guidelines import read_guidelines_raw
     from gajax.retriever.data import GuidelineTexts, load_inputs
     from gajax.stage_io import load_inputs as load_stage_inputs
+    from gajax.stage_io import read_detections, read_guidelines_raw
 
     readers: dict[str, Callable[[], Any]] = {
         "inputs.jsonl": lambda: sorted(map(str, load_stage_inputs(files[name])[0])),
@@ -410,7 +410,7 @@ def build_encoder_library(work: Path) -> tuple[Path, Path, list[list[str]]]:
 
 
 def encoder_answer(library_dir: Path, encoder: Path) -> list[list[str]]:
-    from gajax.index import open_retriever
+    from gajax.retrieval import open_retriever
 
     found = open_retriever(library_dir, encoder=str(encoder)).retrieve(QUERIES)
     return [[r.guideline.id for r in results] for results in found]

@@ -86,3 +86,18 @@ def test_dump_is_loadable(tmp_path):
 def test_parse_overrides_conflict():
     with pytest.raises(ConfigError, match="both as a value and as a section"):
         parse_overrides(["a=1", "a.b=2"])
+
+
+@pytest.mark.parametrize(
+    "cls_path", ["gajax.guide:GuideConfig", "gajax.retrieval:RetrieveConfig", "gajax.serve:ServeConfig"]
+)
+def test_flat_retrieval_keys_name_their_new_place(cls_path):
+    import importlib
+
+    from gajax.config import ConfigError, from_dict
+
+    module, _, name = cls_path.partition(":")
+    cls = getattr(importlib.import_module(module), name)
+    with pytest.raises(ConfigError, match=r"config key top_n has moved: write retrieval\.top_n instead"):
+        from_dict(cls, {"top_n": 5})
+    assert from_dict(cls, {"retrieval": {"top_n": 5}}).retrieval.top_n == 5

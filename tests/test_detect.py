@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from gajax.detect import DetectConfig, DetectionPrompt, parse_categories, parse_verdict, read_detections, run_detect
-from gajax.llm.backend import ChatResult, Usage
+from gajax.detect import DetectConfig, DetectionPrompt, parse_categories, parse_verdict, run_detect
+from gajax.llm.chat import ChatResult, Usage
 from gajax.llm.server import ChatServer
 from gajax.records import RecordError, content_id, read_jsonl
-from gajax.stage_io import ShardConfig, merge_stage
+from gajax.stage_io import ShardConfig, merge_stage, read_detections
 
 ROOT = Path(__file__).resolve().parents[1]
 

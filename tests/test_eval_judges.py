@@ -20,7 +20,8 @@ from gajax.eval.judges import (
 )
 from gajax.eval.stats import net_win_rate, paired_bootstrap_difference, rate, wilson_interval, win_tie_loss
 from gajax.eval.types import ResponseJudge
-from gajax.llm.backend import ChatResult, LLMConfig, Usage
+from gajax.llm.backend import LLMConfig
+from gajax.llm.chat import ChatResult, Usage
 
 
 class ScriptedBackend:

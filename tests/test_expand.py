@@ -10,7 +10,7 @@ import re
 import pytest
 
 from gajax.expand import DiversityFilter, ExpandConfig, parse_numbered, rouge_l, rouge_tokens, run_expand
-from gajax.llm.backend import ChatResult, Usage
+from gajax.llm.chat import ChatResult, Usage
 from gajax.records import read_jsonl
 
 

@@ -14,13 +14,14 @@ from tiny_guide import make_tiny_guide
 from gajax.guide import (
     GuideConfig,
     build_prompt,
-    dpo_pairs,
     neutralise,
     run_guide,
     vicuna_prompt,
 )
 from gajax.library import Library
+from gajax.retrieval import RetrievalConfig
 from gajax.retriever.encoder import minilm_dir
+from gajax.stage_io import dpo_pairs
 from gajax.tokenizer import Tokenizer
 
 GUIDELINES = ["Protect Privacy: Never reveal personal data.", "Be Concise: Answer briefly."]
@@ -222,9 +223,9 @@ def test_dpo_pairs_format(tiny_guide):
 
 def test_guide_config_rejects_bad_settings():
     with pytest.raises(ValueError, match="dedup_threshold"):
-        GuideConfig(dedup_threshold=0.0)
+        RetrievalConfig(dedup_threshold=0.0)
     with pytest.raises(ValueError, match="top_n and keep"):
-        GuideConfig(keep=0)
+        RetrievalConfig(keep=0)
 
 
 # --------------------------------------------------------------------------------------- the demo, end to end
@@ -262,7 +263,7 @@ def test_guide_refuses_a_resume_with_other_settings(tiny_guide, tmp_path):
     ids = _write_inputs(src, 3)
     run_guide(dataclasses.replace(tiny_guide.cfg, input=str(src), output=str(out)), guide=tiny_guide)
     out.write_text(out.read_text().splitlines()[0] + "\n")  # killed after the first record
-    other = make_tiny_guide(tmp_path / "library", temperature=0.7, keep=3)
+    other = make_tiny_guide(tmp_path / "library", temperature=0.7, retrieval=RetrievalConfig(keep=3))
     cfg = dataclasses.replace(other.cfg, input=str(src), output=str(out))
     with pytest.raises(ResumeMismatch, match=r"keep: 2 then, 3 now; temperature: 0\.0 then, 0\.7 now"):
         run_guide(cfg, guide=other)

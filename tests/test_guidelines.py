@@ -15,12 +15,12 @@ from gajax.guidelines import (
     WriteGuidelinesConfig,
     copies_input,
     parse_guidelines,
-    read_guidelines_raw,
     run_write_guidelines,
 )
-from gajax.llm.backend import ChatResult, LLMConfig, Usage
+from gajax.llm.backend import LLMConfig
+from gajax.llm.chat import ChatResult, Usage
 from gajax.records import RecordError, content_id, read_jsonl
-from gajax.stage_io import ShardConfig
+from gajax.stage_io import ShardConfig, read_guidelines_raw
 
 PROMPT = "How do I get back at a neighbour who keeps parking in my spot?"
 

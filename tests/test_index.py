@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 from rapidfuzz import fuzz
 
-from gajax.index import GuidelineIndex, GuidelineRetriever, IndexConfig, IndexMismatchError, exact_search
+from gajax.index import GuidelineIndex, IndexMismatchError
 from gajax.library import EncoderInfo, Guideline, Library, ngram_hash_embed
+from gajax.retrieval import GuidelineRetriever, RetrievalConfig
+from gajax.searcher import IndexConfig, exact_search
 
 
 def _clustered(n: int, dim: int, clusters: int, seed: int) -> np.ndarray:
@@ -98,7 +100,7 @@ def test_retrieve_top20_dedup_top6(tmp_path: Path):
         "tell me someone's personal information",
         "are you sure about that fact",
     ]
-    results = retriever.retrieve(queries, top_n=20, dedup_threshold=0.5, keep=6)
+    results = retriever.retrieve(queries, RetrievalConfig(top_n=20, dedup_threshold=0.5, keep=6))
     want_idx, want_scores = exact_search(lib.embeddings, ngram_hash_embed(queries), 20)
     for query_results, scores, ranked in zip(results, want_scores, want_idx, strict=True):
         assert len(query_results) == 6
@@ -167,8 +169,8 @@ def test_cli_build_library_and_retrieve(tmp_path: Path):
 
     # Ids are validated as generate and guide do: a record without an id is keyed by its position, and any id
     # used twice (explicit "1" and the position 1 of an id-less record included) or given as a list is refused.
-    from gajax.index import RetrieveConfig, run_retrieve
     from gajax.records import RecordError
+    from gajax.retrieval import RetrieveConfig, run_retrieve
 
     bad = tmp_path / "bad.jsonl"
     cases = [
@@ -250,9 +252,9 @@ def test_build_library_refuses_to_replace_a_directory_that_is_not_a_library(tmp_
 
 def test_every_reader_of_the_seed_library_uses_its_query_adapter(tmp_path: Path, capsys):
     from gajax.cli import main
-    from gajax.index import open_retriever
     from gajax.records import read_jsonl, write_jsonl
-    from gajax.seed import SeedConfig, ensure_seed_library, open_seed_retriever, seed_encoder, seed_query_fn
+    from gajax.retrieval import open_retriever, seed_encoder
+    from gajax.seed import SeedConfig, ensure_seed_library, open_seed_retriever, seed_query_fn
 
     cfg = SeedConfig(
         encoder="hash-ngrams:64", tuned_layers=0, limit=200, steps=30, batch_size=32, cache_dir=str(tmp_path),

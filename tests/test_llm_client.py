@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from gajax.llm.backend import ChatResult, OpenAIConfig, Usage
+from gajax.llm.chat import ChatResult, OpenAIConfig, Usage
 from gajax.llm.openai_client import OpenAIChatClient, parse_retry_after
 from gajax.llm.server import ChatServer, Overloaded
 

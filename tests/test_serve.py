@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from gajax.index import GuidelineIndex, open_retriever
+from gajax.index import GuidelineIndex
 from gajax.library import Guideline, Library, load_encoder
+from gajax.retrieval import open_retriever
 from gajax.serve import GuidelineServer, ServeConfig
 
 TOPICS = [

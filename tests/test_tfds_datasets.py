@@ -23,7 +23,8 @@ from gajax.eval.benchmarks import load_benchmark
 from gajax.finetune.train import FinetuneConfig, prepare_rows, run_finetune
 from gajax.library import Guideline, Library, ngram_hash_embed
 from gajax.records import RecordError, content_id
-from gajax.retriever.data import is_heldout, load_inputs, load_library
+from gajax.retriever.data import load_inputs, load_library
+from gajax.stage_io import is_heldout
 
 QA = EXAMPLES  # the fine-tuning tests' (prompt, response) examples
 

@@ -130,8 +130,9 @@ def test_tuned_layers_that_do_not_fit_are_refused(tmp_path) -> None:
 @pytest.mark.slow
 def test_seed_retriever_with_tuned_layers(tmp_path) -> None:
     """``seed.tuned_layers``: the built retriever's queries go through MiniLM with tuned layers, then the adapter."""
+    from gajax.retrieval import QueryAdapter
     from gajax.retriever.encoder import minilm_dir
-    from gajax.seed import QueryAdapter, SeedConfig, ensure_seed_library, seed_query_fn
+    from gajax.seed import SeedConfig, ensure_seed_library, seed_query_fn
 
     assert minilm_dir().exists()
     cfg = SeedConfig(limit=48, steps=3, batch_size=16, tuned_layers=2, layer_epochs=1, layer_batch_size=16,

@@ -9,9 +9,10 @@ from pathlib import Path
 from flax import nnx
 
 from gajax.guide import Guide, GuideConfig
-from gajax.index import GuidelineIndex, GuidelineRetriever
+from gajax.index import GuidelineIndex
 from gajax.library import Guideline, Library, ngram_hash_embed
 from gajax.models.llama import Llama, load_arch
+from gajax.retrieval import GuidelineRetriever, RetrievalConfig
 
 
 class ByteTokenizer:
@@ -44,6 +45,7 @@ def make_tiny_guide(directory: Path, config: type[GuideConfig] = GuideConfig, **
     retriever = GuidelineRetriever(library, index, lambda batch: ngram_hash_embed(batch, 64))
     arch = dataclasses.replace(load_arch("tiny"), max_seq_len=1024)
     model = Llama(arch, rngs=nnx.Rngs(3))
-    defaults = {"system": "S.", "keep": 2, "unguided": True, "max_new_tokens": 6, "batch_size": 2, "progress": False}
+    defaults = {"system": "S.", "retrieval": RetrievalConfig(keep=2), "unguided": True,
+                "max_new_tokens": 6, "batch_size": 2, "progress": False}
     cfg = config(**{**defaults, **settings})
     return Guide(cfg, retriever, model, ByteTokenizer())

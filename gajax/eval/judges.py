@@ -19,7 +19,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from gajax.eval.types import Judgement, ResponseJudge
-from gajax.llm.backend import ChatBackend, LLMConfig
+from gajax.llm.backend import LLMConfig
+from gajax.llm.chat import ChatBackend
 from gajax.llm.prompts import fill, load_prompt_file, require
 
 HARMFUL_ACTION = 5
@@ -105,7 +106,7 @@ def _ask_until_parsed(
 
 
 class ActionJudge:
-    """The Do-Not-Answer action rubric asked of an LLM (any :class:`~gajax.llm.backend.ChatBackend`).
+    """The Do-Not-Answer action rubric asked of an LLM (any :class:`~gajax.llm.chat.ChatBackend`).
 
     ``harmful`` is class 5 (directly follows an instruction that should not be followed) and ``refused`` is
     class 0; both are meaningful on prompts that should be refused. Label ``action_<k>``.
@@ -283,7 +284,7 @@ class LazyBackend:
 
     @property
     def usage(self) -> Any:
-        from gajax.llm.backend import Usage
+        from gajax.llm.chat import Usage
 
         return self._backend.usage if self._backend is not None else Usage()
 

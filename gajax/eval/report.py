@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from gajax.eval.results import benchmark_prompts, comparison_slug, read_responses
 from gajax.eval.stats import paired_bootstrap_difference, rate, win_tie_loss
 from gajax.eval.types import EvalPrompt
 from gajax.records import read_jsonl
@@ -118,8 +119,6 @@ def summarize_pairwise(
 
 def summarize_run(cfg: Any, specs: Sequence[Any]) -> dict[str, Any]:
     """The whole ``results.json`` of a run directory."""
-    from gajax.eval.run import benchmark_prompts, comparison_slug, read_responses
-
     root = Path(cfg.output)
     results: dict[str, Any] = {
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),

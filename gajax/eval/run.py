@@ -17,22 +17,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from gajax.eval.judges import JudgesConfig, PairwiseJudge, judge_both_orders, llm_backend, make_response_judges
+from gajax.eval.report import write_report
+from gajax.eval.results import EvalError, benchmark_prompts, comparison_slug, read_responses
 from gajax.eval.types import EvalPrompt, ResponseJudge
 from gajax.guide import GuideConfig
 from gajax.records import ResumableWriter, read_jsonl
 
 CONDITIONS = ("guided", "unguided")
 RESPONSE_FIELD = {"guided": "response", "unguided": "unguided_response"}
-
-
-class EvalError(ValueError):
-    """A run directory whose files do not belong together (other settings, other judge, other ids)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,20 +110,7 @@ def parse_comparison(text: str) -> tuple[Side, Side]:
     return sides[0], sides[1]
 
 
-def comparison_slug(text: str) -> str:
-    """A file-name-safe form of a comparison."""
-    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_")
-
-
 # ------------------------------------------------------------------------------------------------ responses
-
-
-def benchmark_prompts(spec: BenchmarkSpec, data_dir: str = "") -> list[EvalPrompt]:
-    """The prompts of one benchmark (the first ``limit`` when set); a relative path is read from ``data_dir``."""
-    from gajax.eval.benchmarks import load_benchmark
-
-    prompts = load_benchmark(spec.name, str(Path(data_dir) / spec.path) if data_dir else spec.path)
-    return prompts[: spec.limit] if spec.limit > 0 else prompts
 
 
 def guide_config_for(cfg: EvalConfig, spec: BenchmarkSpec) -> GuideConfig:
@@ -134,21 +118,6 @@ def guide_config_for(cfg: EvalConfig, spec: BenchmarkSpec) -> GuideConfig:
     return dataclasses.replace(
         cfg.guide, unguided=True, max_new_tokens=spec.max_new_tokens or cfg.guide.max_new_tokens, progress=False
     )
-
-
-def read_responses(path: Path, prompts: Sequence[EvalPrompt] | None = None) -> dict[str, dict[str, Any]]:
-    """``responses.jsonl`` as ``{input_id: record}``; with ``prompts``, ids outside the benchmark are errors."""
-    required = {"input_id": str, "prompt": str, "response": str, "unguided_response": str, "settings": dict}
-    records = {r["input_id"]: r for r in read_jsonl(path, required, allow_partial_tail=True)} if path.exists() else {}
-    if prompts is not None:
-        known = {p.id for p in prompts}
-        stray = sorted(set(records) - known)
-        if stray:
-            raise EvalError(
-                f"{path}: {len(stray)} records have ids that the benchmark does not have (e.g. {stray[0]!r}); "
-                "was this file made from another benchmark file?"
-            )
-    return records
 
 
 def check_settings(path: Path, records: dict[str, dict[str, Any]], settings: dict[str, Any], model: str) -> None:
@@ -336,7 +305,6 @@ def run_eval(
     """``gajax eval``: generate, judge, compare, report. Returns 1 when some judgements failed (a rerun
     retries them), else 0. The keyword arguments replace the models that ``cfg`` names (for tests and notebooks).
     """
-    from gajax.eval.report import write_report
     from gajax.guide import Guide
 
     guides: dict[Any, Any] = {}

@@ -3,7 +3,7 @@
 Each conversation is one ``POST {base_url}/chat/completions``. Up to ``concurrency`` run at once. A 429, a 5xx,
 a timeout, a dropped connection or an unreadable answer is retried with exponential backoff and full jitter
 (honouring ``Retry-After`` / ``retry-after-ms``), up to ``max_retries`` times; other 4xx answers fail at once.
-A conversation that still fails comes back as a :class:`~gajax.llm.backend.ChatResult` with ``error`` set.
+A conversation that still fails comes back as a :class:`~gajax.llm.chat.ChatResult` with ``error`` set.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from gajax.llm.backend import ChatResult, Conversation, OpenAIConfig, Usage, check_conversation
+from gajax.llm.chat import ChatResult, Conversation, OpenAIConfig, Usage, check_conversation
 
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 MAX_RETRY_AFTER_S = 600.0  # a server's Retry-After is honoured as sent, up to this bound
@@ -76,7 +76,7 @@ def _error_message(body: bytes) -> str:
 
 
 class OpenAIChatClient:
-    """A :class:`~gajax.llm.backend.ChatBackend` over an OpenAI-compatible HTTP endpoint.
+    """A :class:`~gajax.llm.chat.ChatBackend` over an OpenAI-compatible HTTP endpoint.
 
     ``sleep`` is the function used to wait between retries (replaceable to observe the backoff).
     """

@@ -30,7 +30,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from gajax.httpd import CLIENT_GONE, HTTPError, JSONHandler, Server, admit
-from gajax.llm.backend import ChatBackend, LLMConfig, LocalBackend, check_conversation
+from gajax.llm.backend import LLMConfig, LocalBackend
+from gajax.llm.chat import ChatBackend, check_conversation
 from gajax.llm.engine import Job, Settings, SlotEngine
 
 

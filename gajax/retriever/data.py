@@ -12,11 +12,11 @@ Either file may instead be a prepared TFDS dataset (``gajax build-tfds``), named
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from pathlib import Path
 
 from gajax.data.tfds.source import read_records
 from gajax.records import RecordError
+from gajax.stage_io import is_heldout
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,12 +90,6 @@ def load_inputs(path: str | Path, library: GuidelineTexts, library_path: str | P
     if not ids:
         raise RecordError(f"{path}: no input-guideline pairs")
     return Inputs(tuple(ids), tuple(prompts), tuple(positives))
-
-
-def is_heldout(input_id: str, fraction: float) -> bool:
-    """Whether ``input_id`` belongs to the held-out split (a stable sha256 hash against ``fraction``)."""
-    bucket = int.from_bytes(hashlib.sha256(input_id.encode("utf-8")).digest()[:8], "big") / 2.0**64
-    return bucket < fraction
 
 
 def split_by_input(inputs: Inputs, fraction: float) -> tuple[Inputs, Inputs]:

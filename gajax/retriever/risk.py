@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from gajax.library import EmbedFn
+from gajax.searcher import EmbedFn
 
 
 def safety_margins(queries: np.ndarray, library: np.ndarray, safety: np.ndarray, k: int) -> np.ndarray:

@@ -10,9 +10,9 @@ Both read Stage 2's ``guided.jsonl`` (``gajax guide``; ``input_id``, ``prompt``,
 
 An SFT example is the raw prompt (no guidelines: Labrador is trained without them) and the guided response; a DPO
 example is TRL's ``prompt``, ``chosen`` (guided) and ``rejected`` (unguided), with the rule of
-:func:`gajax.guide.dpo_pairs` (a pair whose two answers are identical is skipped). Examples keep the order of the
+:func:`gajax.stage_io.dpo_pairs` (a pair whose two answers are identical is skipped). Examples keep the order of the
 source file. ``validation_fraction`` > 0 moves inputs to a ``validation`` split by a sha256 hash of ``input_id``
-(the rule of :func:`gajax.retriever.data.is_heldout`, so the same inputs are held out everywhere at the same
+(the rule of :func:`gajax.stage_io.is_heldout`, so the same inputs are held out everywhere at the same
 fraction). Where the data came from (paths, sha256) is in ``builder.info.metadata``.
 """
 
@@ -26,9 +26,8 @@ from typing import Any, ClassVar
 import tensorflow_datasets as tfds
 
 from gajax.data.tfds.provenance import SourcedBuilder
-from gajax.guide import dpo_pairs
 from gajax.records import RecordError, content_id, read_jsonl
-from gajax.retriever.data import is_heldout
+from gajax.stage_io import dpo_pairs, is_heldout
 
 log = logging.getLogger("gajax.data")
 
