@@ -1,14 +1,15 @@
 """The one training loop of gajax: SFT, DPO, ``train-retriever`` and the seed adapters all run on :class:`Trainer`.
 
-A trainer supplies what is its own: a gradient function (:func:`loss_gradients` of a loss, or its own with
-accumulation), its state (``{"params", "opt_state", "step"}`` from :func:`init_train_state`; only the params it
-hands over are trained, so a frozen base or a LoRA adapter is a matter of which params go in), a batch source (host
-arrays, a pure function of the step so a resumed run sees the same data) with the logical axes of each array, and
-what to do after a step (evaluation, loss records). :class:`Trainer` owns the rest: the mesh's batch placement
-(:func:`gajax.sharding.put_batch`), the jitted step with the old state donated (:func:`jit_train_step`, also what
-``gajax aot`` lowers), Orbax checkpoints with resume, SIGTERM and a divergence stop, step logging (loss,
-throughput; tokens/s/chip and MFU for decoders via :class:`gajax.perf.StepMeter`) to the metric writers, and the
-export directory. With ``output_dir: ""`` nothing is written (the seed adapters, which train in seconds).
+:func:`start` joins the distributed job and builds the mesh. A trainer supplies what is its own: a gradient function
+(:func:`loss_gradients` of a loss, or its own with accumulation), its state (``{"params", "opt_state", "step"}``
+from :func:`init_train_state`; only the params it hands over are trained, so a frozen base or a LoRA adapter is a
+matter of which params go in), a batch source (host arrays, a pure function of the step so a resumed run sees the
+same data) with the logical axes of each array, and what to do after a step (evaluation, loss records).
+:class:`Trainer` owns the rest: the mesh's batch placement (:func:`gajax.sharding.put_batch`), the jitted step with
+the old state donated (:func:`jit_train_step`, also what ``gajax aot`` lowers), Orbax checkpoints with resume,
+SIGTERM and a divergence stop, step logging (loss, throughput; tokens/s/chip and MFU for decoders via
+:class:`gajax.perf.StepMeter`) to the metric writers, and the export directory. With ``output_dir: ""`` nothing is
+written (the seed adapters, which train in seconds).
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ from flax import nnx
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from tqdm.auto import tqdm
 
+from gajax import distributed
 from gajax.checkpoint import CheckpointManager, NonFiniteState, abstract_target
 from gajax.config import dump_config, to_dict
 from gajax.metric_writers import DEFAULT_KINDS, MetricKind, MetricWriter
-from gajax.sharding import BatchAxes, batch_shardings, put_batch, state_shardings
+from gajax.sharding import BatchAxes, MeshConfig, batch_shardings, make_mesh, put_batch, state_shardings
 
 log = logging.getLogger("gajax.trainer")
 
@@ -74,6 +76,12 @@ class TrainerConfig:
 
 class TrainingDiverged(ValueError):
     """The loss or the state turned NaN or infinite; the run stops without saving it."""
+
+
+def start(mesh: MeshConfig) -> Mesh:
+    """Join a multi-host job (logging the topology, failing fast on an incomplete pod) and build the mesh."""
+    distributed.initialize()
+    return make_mesh(mesh)
 
 
 # ------------------------------------------------------------------------------------------------- the step

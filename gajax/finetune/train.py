@@ -23,7 +23,6 @@ from flax import nnx
 from jax.sharding import Mesh
 from tqdm import tqdm
 
-from gajax import distributed
 from gajax.config import from_dict, to_dict
 from gajax.convert.hf_llama import export_hf_llama
 from gajax.data.tfds.source import read_records
@@ -42,8 +41,8 @@ from gajax.models.llama import LlamaConfig
 from gajax.optimizer import OptimizerConfig, build_optimizer
 from gajax.perf import StepMeter
 from gajax.resume import ResumeMode, check_resume
-from gajax.sharding import MeshConfig, batch_shardings, check_batch_divides, make_mesh, put_batch
-from gajax.trainer import Trainer, TrainerConfig, init_train_state, train_state_shardings
+from gajax.sharding import MeshConfig, batch_shardings, check_batch_divides, put_batch
+from gajax.trainer import Trainer, TrainerConfig, init_train_state, start, train_state_shardings
 
 log = logging.getLogger("gajax.finetune")
 
@@ -222,8 +221,7 @@ def _host_batches(rows: dict[str, np.ndarray], mode: str, t: TrainConfig, seed: 
 def run_finetune(cfg: FinetuneConfig, mode: Literal["sft", "dpo"]) -> dict[str, Any]:
     """Train; returns the last metrics. Resumes from ``trainer.output_dir`` when it holds a checkpoint."""
     t, loop = cfg.train, cfg.trainer
-    distributed.initialize()  # joins a multi-host job, logs the topology, fails fast on an incomplete pod
-    mesh = make_mesh(cfg.mesh)
+    mesh = start(cfg.mesh)  # the distributed job and the mesh
     trainer = Trainer(loop, mesh, name=mode)  # a metrics directory that cannot be written fails here
     with trainer:
         check_batch_divides(t.micro_batch * (2 if mode == "dpo" else 1), mesh,  # a DPO row is a pair: 2 sequences

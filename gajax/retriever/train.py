@@ -21,7 +21,6 @@ import optax
 from flax import nnx
 from tokenizers import Tokenizer
 
-from gajax import distributed
 from gajax.checkpoint import CheckpointManager, abstract_target
 from gajax.config import to_dict
 from gajax.convert.hf_bert import export_hf_bert
@@ -37,7 +36,7 @@ from gajax.retriever.encoder import (
 )
 from gajax.retriever.loss import info_nce
 from gajax.retriever.metrics import retrieval_metrics
-from gajax.sharding import MeshConfig, check_batch_divides, make_mesh
+from gajax.sharding import MeshConfig, check_batch_divides
 from gajax.trainer import (
     StepFn,
     Trainer,
@@ -46,6 +45,7 @@ from gajax.trainer import (
     init_train_state,
     loss_gradients,
     make_step,
+    start,
     train_state_shardings,
 )
 
@@ -321,9 +321,8 @@ def train_retriever(cfg: TrainRetrieverConfig, stop_after: int | None = None) ->
 
     ``stop_after`` ends the run after that many steps (as an interruption would), leaving the checkpoints.
     """
-    distributed.initialize()  # joins a multi-host job, logs the topology, fails fast on an incomplete pod
     s, loop = cfg.train, cfg.trainer
-    mesh = make_mesh(cfg.mesh)
+    mesh = start(cfg.mesh)  # the distributed job and the mesh
     with Trainer(loop, mesh, name="train-retriever", progress=cfg.progress) as trainer:
         return _train(cfg, s, loop, mesh, trainer, stop_after)
 
