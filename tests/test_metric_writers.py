@@ -78,7 +78,7 @@ def test_unwritable_directory_and_missing_wandb_fail_at_start(tmp_path):
     if importlib.util.find_spec("wandb") is None:
         with pytest.raises(ValueError, match="wandb package is not installed: pip install wandb"):
             MetricWriter(tmp_path / "run", ["jsonl", "wandb"], enabled=True)
-    with pytest.raises(ConfigError, match=r"train\.metrics\[1\]: 'csv' is not one of"):
+    with pytest.raises(ConfigError, match=r"trainer\.metrics\[1\]: 'csv' is not one of"):
         load_config(FinetuneConfig, "sft", ["trainer.metrics=[jsonl, csv]"])
 
 

@@ -1,6 +1,7 @@
 """tpu_scripts/tpu.sh (dry run, a fake gcloud, its remote scripts run locally) and the trainers' pod fail-fast."""
 
 import contextlib
+import dataclasses
 import os
 import shlex
 import shutil
@@ -384,15 +385,14 @@ def test_when_to_join_a_multi_host_job():
 def test_both_trainers_check_the_pod_first(monkeypatch, tmp_path):
     from gajax.finetune.train import FinetuneConfig, run_finetune
     from gajax.retriever.train import TrainRetrieverConfig, run_train_retriever
-    from gajax.trainer import TrainerConfig
 
     monkeypatch.setenv("GAJAX_EXPECT_DEVICES", "64")
     missing = str(tmp_path / "missing.jsonl")  # never read: the pod check comes first
     with pytest.raises(IncompletePodError):
         run_finetune(FinetuneConfig(), "sft")
     with pytest.raises(IncompletePodError):
-        run_train_retriever(TrainRetrieverConfig(pairs=missing, guidelines=missing,
-                                                 trainer=TrainerConfig(output_dir=str(tmp_path))))
+        loop = dataclasses.replace(TrainRetrieverConfig().trainer, output_dir=str(tmp_path))
+        run_train_retriever(TrainRetrieverConfig(pairs=missing, guidelines=missing, trainer=loop))
 
 
 def _free_port() -> int:
