@@ -24,7 +24,9 @@ from flax import nnx
 from machine import cpu_model
 
 from gajax.retriever.encoder import RetrieverModelConfig, TextEncoder, build_dual_encoder, minilm_dir
-from gajax.retriever.train import RetrieverTrainSettings, make_optimizer, make_train_step
+from gajax.retriever.train import RetrieverTrainSettings, batch_axes, make_optimizer, retriever_step
+from gajax.sharding import MeshConfig, batch_shardings, make_mesh, put_batch
+from gajax.trainer import init_train_state, jit_train_step, train_state_shardings
 
 RESULTS = Path(__file__).parent / "results" / "encoder.json"
 BATCH = 64
@@ -136,10 +138,12 @@ def main() -> None:
 
     # One training step on 32 pairs: short queries against guideline texts, in-batch negatives, AdamW.
     queries, guidelines = texts["short"][:TRAIN_BATCH], texts["guideline"][:TRAIN_BATCH]
-    settings = RetrieverTrainSettings(batch_size=TRAIN_BATCH, learning_rate=2e-5, warmup_steps=0, temperature=0.05)
+    settings = RetrieverTrainSettings(batch_size=TRAIN_BATCH, learning_rate=2e-5, warmup_steps=0, temperature=0.05,
+                                      symmetric=False)
     graphdef, params = nnx.split(model)
-    tx = make_optimizer(settings)
-    opt_state = jax.jit(tx.init)(params)
+    tx = make_optimizer(settings, 1000)
+    mesh = make_mesh(MeshConfig(devices=1))
+    state_shardings = train_state_shardings(tx, params, mesh)
     q_table, g_table = ours.batches(ours.tokenize(queries)), ours.batches(ours.tokenize(guidelines))
     (q_idx, q_tok, q_mask), (g_idx, g_tok, g_mask) = q_table[0], g_table[0]
     batch = {
@@ -151,11 +155,15 @@ def main() -> None:
         "query_guideline_ids": q_idx[:, None].astype(np.int32),
         "candidate_ids": g_idx.astype(np.int32),
     }
-    step = make_train_step(graphdef, settings, tx, (None, None, None))
-    state = {"params": params, "opt": opt_state}
+    placement = batch_shardings(mesh, batch_axes(whole_library=False))
+    step = jit_train_step(retriever_step(graphdef, settings, tx), state_shardings, placement, mesh)
+    with jax.set_mesh(mesh):
+        state = {"train": jax.jit(lambda p: init_train_state(p, tx), out_shardings=state_shardings)(params)}
+        batch = put_batch(batch, placement)
 
     def ours_step() -> None:
-        state["params"], state["opt"], metrics = step(state["params"], state["opt"], batch)
+        with jax.set_mesh(mesh):
+            state["train"], metrics = step(state["train"], batch)
         jax.block_until_ready(metrics["loss"])
 
     peer.eval()  # dropout off, as in gajax; gradients still flow

@@ -44,6 +44,7 @@ import numpy as np
 from gajax.eval.stats import wilson_interval
 from gajax.records import read_jsonl
 from gajax.retrieval import seed_encoder
+from gajax.retriever.top_layers import TopLayerSettings
 from gajax.seed import SeedConfig, ensure_seed_library, seed_query_fn
 
 REPO = Path(__file__).resolve().parent.parent
@@ -161,8 +162,8 @@ def main() -> None:
     parser.add_argument("--contrast", type=Path, default=CONTRAST_TEST,
                         help="the contrast set's test half (id, prompt, category, risky)")
     parser.add_argument("--top-k", type=int, default=3)
-    parser.add_argument("--tuned-layers", type=int, default=SeedConfig().tuned_layers,
-                        help="the seed retriever's tuned_layers (MiniLM top layers fine-tuned before the adapter)")
+    parser.add_argument("--tuned-layers", type=int, default=SeedConfig().top_layers.count,
+                        help="the seed retriever's top_layers.count (MiniLM top layers fine-tuned before the adapter)")
     parser.add_argument("--without-contrast", action="store_true",
                         help="a seed retriever trained without the contrast set (seed.contrast=false; no risk score)")
     parser.add_argument("--out", type=Path, default=RESULTS / "risk_identification.json")
@@ -181,7 +182,8 @@ def main() -> None:
     from gajax.retriever.risk import RiskCalibration, safety_margins
 
     start = time.perf_counter()
-    files = ensure_seed_library(SeedConfig(tuned_layers=args.tuned_layers, contrast=not args.without_contrast))
+    files = ensure_seed_library(SeedConfig(top_layers=TopLayerSettings(count=args.tuned_layers),
+                                               contrast=not args.without_contrast))
     library = Library.load(files.library_dir)
     index = GuidelineIndex.load(library, files.library_dir)
     query_fn = seed_query_fn(files)

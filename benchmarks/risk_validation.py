@@ -41,6 +41,7 @@ from risk_identification import RESULTS, TARGET_FALSE_ALARM, TARGET_RISK_IDENTIF
 
 from gajax.records import read_jsonl
 from gajax.retrieval import seed_encoder
+from gajax.retriever.top_layers import TopLayerSettings
 from gajax.seed import SeedConfig, ensure_seed_library, seed_query_fn
 
 DEFAULT_FILE = Path(__file__).parent / "data" / "risk_validation.jsonl"
@@ -58,8 +59,8 @@ def main() -> None:
     parser.add_argument("--top-k", type=int, default=3)
     parser.add_argument("--show-misses", action="store_true", help="list the prompts it gets wrong")
     parser.add_argument("--seed-dir", type=Path, help="folder with guidelines.jsonl and inputs.jsonl")
-    parser.add_argument("--tuned-layers", type=int, default=SeedConfig().tuned_layers,
-                        help="the seed retriever's tuned_layers (MiniLM top layers fine-tuned before the adapter)")
+    parser.add_argument("--tuned-layers", type=int, default=SeedConfig().top_layers.count,
+                        help="the seed retriever's top_layers.count (MiniLM top layers fine-tuned before the adapter)")
     parser.add_argument("--out", type=Path, default=RESULTS / "risk_validation.json")
     args = parser.parse_args()
 
@@ -67,7 +68,7 @@ def main() -> None:
     from gajax.index import GuidelineIndex
     from gajax.library import Library, embed_texts
 
-    seed = SeedConfig(tuned_layers=args.tuned_layers)
+    seed = SeedConfig(top_layers=TopLayerSettings(count=args.tuned_layers))
     if args.seed_dir:
         seed = dataclasses.replace(
             seed, guidelines=str(args.seed_dir / "guidelines.jsonl"), inputs=str(args.seed_dir / "inputs.jsonl")

@@ -240,23 +240,18 @@ def _sft_step(model: Any, mesh: Any, host: dict[str, np.ndarray]) -> tuple[Any, 
     import jax.numpy as jnp
     from flax import nnx
 
-    from gajax.finetune.step import (
-        OptimizerConfig,
-        batch_shardings,
-        build_optimizer,
-        init_train_state,
-        jit_step,
-        make_sft_step,
-        train_state_shardings,
-    )
+    from gajax.finetune.step import batch_axes, make_sft_step
+    from gajax.optimizer import OptimizerConfig, build_optimizer
+    from gajax.sharding import batch_shardings
+    from gajax.trainer import init_train_state, jit_train_step, train_state_shardings
 
     graphdef, params = nnx.split(model)
     tx = build_optimizer(OptimizerConfig(learning_rate=1e-5, decay="constant"), 1000)
     shardings = train_state_shardings(tx, params, mesh)
     state = jax.jit(lambda p: init_train_state(p, tx), out_shardings=shardings, donate_argnums=0)(params)
-    placement = batch_shardings(mesh, dict.fromkeys(host, 3))
+    placement = batch_shardings(mesh, {k: v for k, v in batch_axes("sft").items() if k in host})
     data = {k: jax.device_put(jnp.asarray(v[None], jnp.int32), placement[k]) for k, v in host.items()}
-    return jit_step(make_sft_step(graphdef, tx), shardings, placement, mesh), state, data
+    return jit_train_step(make_sft_step(graphdef, tx), shardings, placement, mesh), state, data
 
 
 def _random_batch(vocab_size: int, batch: int, seq: int) -> dict[str, np.ndarray]:

@@ -183,10 +183,10 @@ def from_dict(cls: type[T], data: Mapping[str, Any], prefix: str = "") -> T:
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     unknown = sorted(set(data) - set(fields))
-    moved = getattr(cls, "MOVED_KEYS", {})  # old key -> the key that replaced it
-    for key in unknown:
-        if key in moved:
-            raise ConfigError(f"config key {prefix}{key} has moved: write {prefix}{moved[key]} instead")
+    moved = getattr(cls, "MOVED_KEYS", {})  # old key -> its new dotted place, for a clear error
+    for name in unknown:
+        if name in moved:
+            raise ConfigError(f"config key {prefix}{name} is now {moved[name]}; rename it in the YAML or override")
     if unknown:
         raise ConfigError(
             f"unknown config key {prefix}{unknown[0]!s}; {cls.__name__} takes: {', '.join(sorted(fields))}"
@@ -194,7 +194,12 @@ def from_dict(cls: type[T], data: Mapping[str, Any], prefix: str = "") -> T:
     kwargs = {}
     for name, field in fields.items():
         if name in data:
-            kwargs[name] = _convert(data[name], hints[name], f"{prefix}{name}")
+            value = data[name]
+            if field.default_factory is not dataclasses.MISSING and isinstance(value, Mapping):
+                default = field.default_factory()
+                if dataclasses.is_dataclass(default):  # a section's unset keys keep the field's own defaults
+                    value = merge(to_dict(default), value)
+            kwargs[name] = _convert(value, hints[name], f"{prefix}{name}")
         elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
             raise ConfigError(f"missing required config key {prefix}{name}")
     try:
@@ -203,6 +208,29 @@ def from_dict(cls: type[T], data: Mapping[str, Any], prefix: str = "") -> T:
         if isinstance(err, ConfigError):
             raise
         raise ConfigError(f"{prefix.rstrip('.') or cls.__name__}: {err}") from None
+
+
+def upgrade_moved_keys(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` (e.g. a config snapshot saved with a checkpoint) with the keys that ``cls`` or one of its sections
+    has moved (their ``MOVED_KEYS``: old key -> new dotted place, relative to ``cls``) written at their new place."""
+    out = dict(data)
+    hints = typing.get_type_hints(cls)
+    moves: list[tuple[str, Any]] = []
+    for name in list(out):
+        tp = hints.get(name)
+        if tp is not None and dataclasses.is_dataclass(tp) and isinstance(out[name], Mapping):
+            section = dict(out[name])
+            for key, target in getattr(tp, "MOVED_KEYS", {}).items():
+                if key in section:
+                    moves.append((target, section.pop(key)))
+            out[name] = section
+    for key, target in getattr(cls, "MOVED_KEYS", {}).items():
+        if key in out:
+            moves.append((target, out.pop(key)))
+    for target, value in moves:
+        head, tail = target.split(".", 1)
+        out = merge(out, {head: {tail: value}})
+    return out
 
 
 def to_dict(cfg: Any) -> Any:

@@ -75,3 +75,17 @@ class StepMeter:
         if peak:
             out["mfu"] = flops / peak
         return out
+
+
+@dataclasses.dataclass
+class RateMeter:
+    """Turns step timings into ``name`` (units per second), for trainers without a FLOPs formula."""
+
+    name: str
+    _last: float = dataclasses.field(default_factory=time.perf_counter)
+
+    def measure(self, units: int) -> dict[str, float]:
+        """Metrics for ``units`` processed since the previous call."""
+        now = time.perf_counter()
+        seconds, self._last = now - self._last, now
+        return {"seconds": seconds, self.name: units / max(seconds, 1e-9)}

@@ -11,7 +11,7 @@ Stage-2 retriever:
    ranking term (a margin between the best safety guideline and the 3rd-best other one, so risky inputs retrieve
    a safety guideline and benign ones do not). The default trains a residual linear adapter on the frozen
    MiniLM query embedding, ``q' = normalise(q + q W + b)`` (W, b start at zero), on embeddings jittered by
-   random noise. With ``tuned_layers: N`` MiniLM's top N layers are fine-tuned first
+   random noise. With ``top_layers.count: N`` MiniLM's top N layers are fine-tuned first
    (:mod:`gajax.retriever.top_layers`: the frozen lower layers run once per input) and the adapter is trained on
    their output. The training inputs include the contrast set (``contrast_train.jsonl``: benign prompts with
    alarming words next to unsafe twins with the same words, see ``tools/compose_contrast.py``). Inputs are split
@@ -26,7 +26,7 @@ Stage-2 retriever:
    is reused. A cached build is checked on every use (the library's and the index's file hashes, the report); a
    damaged one is rebuilt, with a message.
 
-The default (``tuned_layers: 1``) fine-tunes MiniLM's top layer for four epochs before the adapter: a linear
+The default (``top_layers.count: 1``) fine-tunes MiniLM's top layer for four epochs before the adapter: a linear
 adapter on frozen MiniLM cannot tell a benign prompt from its unsafe twin (both share their alarming words), and
 on the contrast validation set it flags about half of the benign prompts however it is trained. Validation
 (contrast validation set and ``benchmarks/risk_validation.py``) chose one tuned layer over the adapter alone;
@@ -43,15 +43,13 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
-from tqdm.auto import tqdm
 
 from gajax.library import (
     CATEGORIES,
@@ -62,6 +60,7 @@ from gajax.library import (
     embed_texts,
     replace_dir,
 )
+from gajax.optimizer import OptimizerConfig, build_optimizer
 from gajax.records import RecordError, read_jsonl, read_jsonl_lines, write_jsonl
 from gajax.retrieval import QueryAdapter, open_retriever, query_encoder, seed_encoder, tuned_query_fn
 from gajax.retriever.loss import safety_retrieval_loss
@@ -73,7 +72,17 @@ from gajax.retriever.top_layers import (
     lower_layer_states,
     train_top_layers,
 )
+from gajax.sharding import MeshConfig, make_mesh
 from gajax.stage_io import is_heldout
+from gajax.trainer import (
+    Trainer,
+    TrainerConfig,
+    TrainState,
+    init_train_state,
+    loss_gradients,
+    make_step,
+    train_state_shardings,
+)
 
 SEED_VERSION = "seed-3"  # seed-3: the query adapter and top layers live in the library
 ADAPTER_FILE = "query_adapter.npz"
@@ -106,12 +115,17 @@ class SeedConfig:
     tests). ``cache_dir``: where to keep the result (empty: ``cache_root()``). ``rebuild``:
     ignore a cached build. Loss (see :func:`gajax.retriever.loss.safety_retrieval_loss`): ``temperature`` of the
     softmax over cosine similarities, ``kind_weight`` of the risk term, ``rank_weight``/``rank_margin`` (cosine
-    units)/``rank_top_k`` of the top-k ranking term. Top layers: ``tuned_layers`` of the encoder's last layers
-    (0: none, adapter only) trained for ``layer_epochs`` in batches of ``layer_batch_size`` at
-    ``layer_learning_rate``. Adapter: ``steps`` of ``batch_size`` at ``learning_rate``; ``query_noise``: the
-    length of a random shift added to each training query embedding at each step (a smoothness regulariser, so
-    the adapter keys less on single topic words); ``weight_decay`` pulls the adapter towards zero.
+    units)/``rank_top_k`` of the top-k ranking term. ``top_layers``: how many of the encoder's last layers to tune
+    (``count``; 0: none, adapter only) and how (:class:`~gajax.retriever.top_layers.TopLayerSettings`). Adapter:
+    ``steps`` of ``batch_size`` at ``learning_rate``; ``query_noise``: the length of a random shift added to each
+    training query embedding at each step (a smoothness regulariser, so the adapter keys less on single topic words);
+    ``weight_decay`` pulls the adapter towards zero.
     """
+
+    MOVED_KEYS: ClassVar[dict[str, str]] = {
+        "tuned_layers": "top_layers.count", "layer_epochs": "top_layers.epochs",
+        "layer_batch_size": "top_layers.batch_size", "layer_learning_rate": "top_layers.learning_rate",
+    }
 
     guidelines: str = ""
     inputs: str = ""
@@ -123,10 +137,7 @@ class SeedConfig:
     rebuild: bool = False
     encoder: str = "minilm"
     heldout_fraction: float = 0.1
-    tuned_layers: int = 1
-    layer_epochs: float = 4.0
-    layer_batch_size: int = 128
-    layer_learning_rate: float = 2e-4
+    top_layers: TopLayerSettings = dataclasses.field(default_factory=TopLayerSettings)
     steps: int = 400
     batch_size: int = 256
     learning_rate: float = 2e-3
@@ -147,17 +158,12 @@ class SeedConfig:
             raise ValueError(f"seed.steps must be >= 0 and seed.batch_size >= 1, got {self.steps}, {self.batch_size}")
         if self.temperature <= 0:
             raise ValueError(f"seed.temperature must be positive, got {self.temperature}")
-        if self.tuned_layers < 0 or self.layer_epochs < 0 or self.layer_batch_size < 1:
+        if self.top_layers.count and self.encoder.startswith("hash-ngrams"):
             raise ValueError(
-                f"seed.tuned_layers and seed.layer_epochs must be >= 0 and seed.layer_batch_size >= 1, got "
-                f"{self.tuned_layers}, {self.layer_epochs}, {self.layer_batch_size}"
+                f"seed.top_layers.count={self.top_layers.count} needs a BERT encoder; {self.encoder} has no layers "
+                "to tune (set seed.top_layers.count=0)"
             )
-        if self.tuned_layers and self.encoder.startswith("hash-ngrams"):
-            raise ValueError(
-                f"seed.tuned_layers={self.tuned_layers} needs a BERT encoder; {self.encoder} has no layers to tune "
-                "(set seed.tuned_layers=0)"
-            )
-        for name in ("learning_rate", "layer_learning_rate", "weight_decay", "kind_weight", "rank_weight",
+        for name in ("learning_rate", "weight_decay", "kind_weight", "rank_weight",
                      "rank_margin", "query_noise"):
             if getattr(self, name) < 0:
                 raise ValueError(f"seed.{name} must be >= 0, got {getattr(self, name)}")
@@ -309,39 +315,44 @@ def train_query_adapter(
     cfg: SeedConfig,
 ) -> tuple[QueryAdapter, list[float]]:
     """Fit the adapter with AdamW on minibatches of queries (``risky`` per query, ``safety`` per guideline, both
-    0/1); returns it and the loss per step."""
+    0/1), on one device without checkpoints (:class:`gajax.trainer.Trainer`); returns it and the loss per step."""
     retrieval_loss = seed_loss(cfg, library, safety)
     dim = queries.shape[1]
     params = {"weight": jnp.zeros((dim, dim), jnp.float32), "bias": jnp.zeros((dim,), jnp.float32)}
     warmup = max(1, cfg.steps // 10)
-    schedule = optax.warmup_cosine_decay_schedule(0.0, cfg.learning_rate, warmup, max(cfg.steps, warmup + 1))
-    tx = optax.adamw(schedule, weight_decay=cfg.weight_decay)
-    opt_state = tx.init(params)
+    optimizer = OptimizerConfig(learning_rate=cfg.learning_rate, warmup_steps=warmup, weight_decay=cfg.weight_decay,
+                                b2=0.999, max_grad_norm=0.0)
+    tx = build_optimizer(optimizer, max(cfg.steps, warmup + 1))
+    mesh = make_mesh(MeshConfig(devices=1))  # seconds of work on cached embeddings: one device
 
-    @jax.jit
-    def step(params: Any, opt_state: Any, q: jax.Array, pos: jax.Array, risk: jax.Array) -> tuple[Any, Any, jax.Array]:
-        def loss_fn(params: Any) -> jax.Array:
-            return retrieval_loss(_adapt(params, q), pos, risk)
-
-        loss, grads = jax.value_and_grad(loss_fn)(params)
-        updates, opt_state = tx.update(grads, opt_state, params)
-        return optax.apply_updates(params, updates), opt_state, loss
+    def loss_fn(params: Any, batch: dict[str, jax.Array]) -> jax.Array:
+        return retrieval_loss(_adapt(params, batch["queries"]), batch["positives"], batch["risky"])
 
     rng = np.random.default_rng(cfg.seed)
-    batch = min(cfg.batch_size, len(queries))
-    losses = []
-    order, cursor = rng.permutation(len(queries)), 0
-    for _ in tqdm(range(cfg.steps), desc="fine-tune retriever", unit="step", disable=not cfg.progress):
-        if cursor + batch > len(order):
-            order, cursor = rng.permutation(len(queries)), 0
-        rows = order[cursor : cursor + batch]
-        cursor += batch
-        params, opt_state, loss = step(
-            params, opt_state, jnp.asarray(_jitter(queries[rows], cfg.query_noise, rng)),
-            jnp.asarray(positives[rows]), jnp.asarray(risky[rows])
-        )
-        losses.append(float(loss))
-    return QueryAdapter(np.asarray(params["weight"]), np.asarray(params["bias"])), losses
+    size = min(cfg.batch_size, len(queries))
+
+    def batches() -> Iterator[dict[str, np.ndarray]]:
+        order, cursor = rng.permutation(len(queries)), 0
+        while True:
+            if cursor + size > len(order):
+                order, cursor = rng.permutation(len(queries)), 0
+            rows = order[cursor : cursor + size]
+            cursor += size
+            yield {"queries": _jitter(queries[rows], cfg.query_noise, rng), "positives": positives[rows],
+                   "risky": risky[rows]}
+
+    losses: list[float] = []
+
+    def record(_: int, __: TrainState, metrics: dict[str, jax.Array]) -> None:
+        losses.append(float(metrics["loss"]))
+
+    axes = {"queries": ("batch", None), "positives": ("batch", None), "risky": ("batch",)}
+    loop = TrainerConfig(steps=cfg.steps, seed=cfg.seed, checkpoint_every=0, output_dir="")
+    with Trainer(loop, mesh, name="fine-tune retriever", progress=cfg.progress) as trainer:
+        state, _ = trainer.fit(init_train_state(params, tx), train_state_shardings(tx, params, mesh),
+                               make_step(loss_gradients(loss_fn), tx), batches(), axes, start=0,
+                               total_steps=cfg.steps, after_step=record)
+    return QueryAdapter(np.asarray(state["params"]["weight"]), np.asarray(state["params"]["bias"])), losses
 
 
 def recall_at(queries: np.ndarray, library: np.ndarray, positives: np.ndarray, k: int) -> float:
@@ -358,7 +369,7 @@ def recall_at(queries: np.ndarray, library: np.ndarray, positives: np.ndarray, k
 @dataclasses.dataclass
 class SeedRetrieverFiles:
     """A built seed retriever: its directory, the library directory inside it, the adapter and the tuned top
-    layers (both in the library directory; ``top_layers`` is ``None`` when ``tuned_layers`` is 0) and the
+    layers (both in the library directory; ``top_layers`` is ``None`` when ``top_layers.count`` is 0) and the
     report."""
 
     root: Path
@@ -377,19 +388,17 @@ def _tune_top_layers(
     """The held-out inputs' query embeddings before tuning the encoder's top layers, all inputs' after, the tuned
     layers and the losses."""
     encoder, tower = query_encoder(cfg.encoder)
-    stop = tower.bert.cfg.num_layers - cfg.tuned_layers
+    stop = tower.bert.cfg.num_layers - cfg.top_layers.count
     if stop < 0:
-        raise ValueError(f"seed.tuned_layers {cfg.tuned_layers} exceeds the encoder's {tower.bert.cfg.num_layers}")
+        raise ValueError(f"seed.top_layers.count {cfg.top_layers.count} exceeds the encoder's "
+                         f"{tower.bert.cfg.num_layers} layers")
     states = lower_layer_states(encoder, tower.bert, prompts, stop, progress=cfg.progress)
     held_before = np.zeros((0, library.shape[1]), np.float32)  # no held-out inputs: heldout_fraction 0
     if len(held_rows):
         held_before = embed_from_states(tower, [states[i] for i in held_rows], stop)
-    settings = TopLayerSettings(
-        layers=cfg.tuned_layers, epochs=cfg.layer_epochs, batch_size=cfg.layer_batch_size,
-        learning_rate=cfg.layer_learning_rate, seed=cfg.seed, progress=cfg.progress,
-    )
     tuned, losses = train_top_layers(
-        tower, states, train_rows, (positives, risky), seed_loss(cfg, library, safety), settings
+        tower, states, train_rows, (positives, risky), seed_loss(cfg, library, safety), cfg.top_layers, cfg.seed,
+        cfg.progress,
     )
     return held_before, embed_from_states(tower, states, stop), tuned, losses
 
@@ -424,7 +433,7 @@ def build_seed_retriever(cfg: SeedConfig, directory: Path, embed_fn: EmbedFn, in
 
     guideline_embeddings = embed_texts([g.text for g in guidelines], embed_fn, batch_size=256, progress=cfg.progress)
     top_layers, layer_losses = None, []
-    if cfg.tuned_layers:
+    if cfg.top_layers.count:
         held_before, query_embeddings, top_layers, layer_losses = _tune_top_layers(
             cfg, prompts + [r["prompt"] for r in validation], train_rows, held_rows, guideline_embeddings,
             positives, risky, safety
@@ -589,7 +598,8 @@ def run_build_seed(cfg: SeedConfig) -> int:
     print(f"seed retriever in {files.root}")
     print(f"  {report['guidelines']} guidelines, {report['inputs']} inputs "
           f"({report['train_inputs']} train / {report['heldout_inputs']} held out)")
-    query_side = "adapter" if files.top_layers is None else f"top {report['config']['tuned_layers']} layers + adapter"
+    tuned = report["config"]["top_layers"]["count"]
+    query_side = "adapter" if files.top_layers is None else f"top {tuned} layers + adapter"
     print(f"  query side fine-tuned: {query_side}")
     for name in ("heldout_before", "heldout_after"):
         print(f"  {name}: " + ", ".join(f"{k} {v:.3f}" for k, v in report[name].items()))

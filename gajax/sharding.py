@@ -12,7 +12,7 @@ import contextlib
 import dataclasses
 import math
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import jax
@@ -212,3 +212,48 @@ def prepend_axis(module: nnx.Module, name: str) -> None:
             axes = var.get_metadata().get("logical_axes")
             if axes is not None and len(axes) == var.ndim - 1:
                 var.set_metadata("logical_axes", (name, *axes))
+
+
+def batch_ways(mesh: Mesh) -> int:
+    """How many ways the ``batch`` axis is split over ``mesh`` (the product of its data-parallel axes)."""
+    spec = logical_to_spec(("batch",), mesh_axes=mesh.axis_names)[0]
+    names = () if spec is None else (spec,) if isinstance(spec, str) else spec
+    return math.prod(mesh.shape[n] for n in names)
+
+
+def check_batch_divides(size: int, mesh: Mesh, what: str = "the batch") -> None:
+    """Refuse, naming the sizes, a batch of ``size`` rows that cannot be split evenly over ``mesh``'s batch axes."""
+    ways = batch_ways(mesh)
+    if size % ways:
+        raise ValueError(
+            f"{what} of {size} rows does not divide over the {ways} batch shards of mesh {dict(mesh.shape)}; "
+            f"use a multiple of {ways} or give tensor parallelism more of the devices"
+        )
+
+
+BatchAxes = Mapping[str, Sequence[str | None]]
+
+
+def batch_shardings(mesh: Mesh, axes: BatchAxes) -> dict[str, NamedSharding]:
+    """NamedShardings of batch arrays by key, from each array's logical axes (``None`` for an axis such as
+    gradient accumulation that is never split), e.g. ``{"inputs": (None, "batch", "length")}``."""
+    return {key: NamedSharding(mesh, logical_to_spec(names, mesh_axes=mesh.axis_names)) for key, names in axes.items()}
+
+
+def put_batch(batch: Mapping[str, np.ndarray], shardings: Mapping[str, NamedSharding]) -> dict[str, jax.Array]:
+    """Global arrays from the host copy of a whole batch (every process builds the same one). A dimension that
+    does not divide over the mesh axes its sharding names is an error naming the array, its size and the mesh."""
+    out = {}
+    for key, value in batch.items():
+        sharding = shardings[key]
+        for dim, (size, entry) in enumerate(zip(value.shape, sharding.spec, strict=False)):
+            names = () if entry is None else (entry,) if isinstance(entry, str) else entry
+            ways = math.prod(sharding.mesh.shape[n] for n in names)
+            if size % ways:
+                raise ValueError(
+                    f"batch array {key!r}: dimension {dim} of size {size} does not divide over the {ways} shards "
+                    f"of mesh {dict(sharding.mesh.shape)} (axes {names}); use a batch size that is a multiple of "
+                    f"{ways}"
+                )
+        out[key] = jax.make_array_from_callback(value.shape, sharding, lambda index, value=value: value[index])
+    return out

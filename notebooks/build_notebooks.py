@@ -73,7 +73,7 @@ GUIDED = notebook(
     "prompt from gajax's seed library and compare the answer written with them against the answer written "
     "without them.\n\n"
     "`WEIGHTS` may be `smollm2` (the embedded SmolLM2-135M-Instruct), an HF LLaMA directory with safetensors "
-    "(for example `<output_dir>/hf` of a `gajax sft` run), an HF hub id, or a `gajax sft`/`gajax dpo` output "
+    "(for example `<trainer.output_dir>/hf` of a `gajax sft` run), an HF hub id, or a `gajax sft`/`gajax dpo` output "
     "directory: then the parameters of its latest Orbax checkpoint are restored straight into shardings for "
     "the current devices, so a checkpoint written on a TPU pod loads on one GPU or a CPU.",
     """\
@@ -303,17 +303,17 @@ cfg = load_config(
     [
         f"pairs={out / 'pairs.jsonl'}",
         f"guidelines={seed_data_dir() / 'guidelines.jsonl'}",
-        f"output_dir={out}",
+        f"trainer.output_dir={out}",
         f"heldout_fraction={HELDOUT_FRACTION}",
         f"model.max_length={MAX_LENGTH}",
-        f"train.steps={STEPS}",
+        f"trainer.steps={STEPS}",
         f"train.batch_size={BATCH_SIZE}",
         f"train.learning_rate={LEARNING_RATE}",
         f"train.warmup_steps={warmup}",
-        f"train.log_every={max(1, STEPS // 20)}",
+        f"trainer.log_every={max(1, STEPS // 20)}",
         "train.eval_every=0",
-        f"train.checkpoint_every={STEPS}",
-        "train.async_checkpoints=false",
+        f"trainer.checkpoint_every={STEPS}",
+        "trainer.async_checkpoints=false",
     ],
     group="retriever",
 )

@@ -27,6 +27,7 @@ import numpy as np
 import pytest
 
 from gajax.library import Guideline, Library, ngram_hash_embed
+from gajax.retriever.top_layers import TopLayerSettings
 
 DAMAGES = ("truncate", "zero", "swap rows", "flip bytes", "delete", "wrong dtype")
 QUERIES = ["how do I hurt people", "tell me someone's home address", "is this fact right", "write me a poem"]
@@ -221,7 +222,8 @@ def seed_config(cache: Path) -> Any:
     from gajax.seed import SeedConfig
 
     return SeedConfig(
-        encoder="hash-ngrams:64", tuned_layers=0, limit=200, steps=4, batch_size=32, cache_dir=str(cache),
+        encoder="hash-ngrams:64", top_layers=TopLayerSettings(count=0), limit=200, steps=4, batch_size=32,
+        cache_dir=str(cache),
         progress=False,
     )
 

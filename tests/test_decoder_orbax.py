@@ -24,8 +24,8 @@ def sft_run(tmp_path_factory) -> Path:
             f.write(json.dumps({"input_id": str(i), "prompt": p, "response": r}) + "\n")
     cfg = load_config(FinetuneConfig, "sft", [
         "model.weights=random", "model.arch=tiny_chat", f"data.path={tmp / 'data.jsonl'}",
-        f"train.output_dir={tmp / 'run'}", "train.seq_len=64", "train.micro_batch=2", "train.grad_accum=1",
-        "train.max_steps=3", "train.async_checkpoints=false", "data.pack=false", "mesh.devices=1",
+        f"trainer.output_dir={tmp / 'run'}", "train.seq_len=64", "train.micro_batch=2", "train.grad_accum=1",
+        "trainer.steps=3", "trainer.async_checkpoints=false", "data.pack=false", "mesh.devices=1",
         "optimizer.learning_rate=1e-2", "optimizer.warmup_steps=1",
     ])
     run_finetune(cfg, "sft")

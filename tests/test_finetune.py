@@ -16,19 +16,13 @@ from gajax.config import load_config, resolve_config_path
 from gajax.decoder import load_tokenizer
 from gajax.finetune.data import encode_sft_records, pack
 from gajax.finetune.losses import PREFERENCE_LOSSES, dpo_loss
-from gajax.finetune.step import (
-    OptimizerConfig,
-    batch_shardings,
-    build_optimizer,
-    init_train_state,
-    jit_step,
-    make_sft_step,
-    train_state_shardings,
-)
+from gajax.finetune.step import batch_axes, make_sft_step
 from gajax.finetune.train import FinetuneConfig, run_finetune
 from gajax.models.llama import Llama, load_arch
+from gajax.optimizer import OptimizerConfig, build_optimizer
 from gajax.records import RecordError
-from gajax.sharding import MeshConfig, create_sharded, make_mesh
+from gajax.sharding import MeshConfig, batch_shardings, create_sharded, make_mesh
+from gajax.trainer import init_train_state, jit_train_step, train_state_shardings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -173,8 +167,8 @@ def test_train_step_on_8_devices_equals_1_device():
         shardings = train_state_shardings(tx, params, mesh)
         with jax.set_mesh(mesh):
             state = jax.jit(lambda p: init_train_state(p, tx), out_shardings=shardings)(params)
-            step = jit_step(make_sft_step(graphdef, tx), shardings, batch_shardings(mesh, dict.fromkeys(batch, 3)),
-                            mesh)
+            step = jit_train_step(make_sft_step(graphdef, tx), shardings, batch_shardings(mesh, batch_axes("sft")),
+                                  mesh)
             losses = []
             for _ in range(3):
                 state, metrics = step(state, batch)
@@ -201,12 +195,12 @@ def _config(tmp_path: Path, arch: Path, out: str, *extra: str) -> FinetuneConfig
             "model.weights=random",
             f"model.arch={arch}",
             f"data.path={_write_data(tmp_path / 'guided.jsonl')}",
-            f"train.output_dir={tmp_path / out}",
+            f"trainer.output_dir={tmp_path / out}",
             "train.seq_len=64",
             "train.micro_batch=2",
             "train.grad_accum=2",
-            "train.checkpoint_every=2",
-            "train.async_checkpoints=false",
+            "trainer.checkpoint_every=2",
+            "trainer.async_checkpoints=false",
             "data.pack=false",
             "mesh.devices=1",
             *extra,
@@ -224,7 +218,7 @@ def test_sft_overfits_and_exports_to_transformers(tmp_path, tiny_arch, tokenizer
     from transformers import LlamaForCausalLM
 
     cfg = _config(tmp_path, tiny_arch, "sft", "train.epochs=30", "optimizer.learning_rate=1e-2",
-                  "optimizer.warmup_steps=2", "train.checkpoint_every=1000")
+                  "optimizer.warmup_steps=2", "trainer.checkpoint_every=1000")
     run_finetune(cfg, "sft")
     losses = _losses(tmp_path / "sft")
     first, last = losses[min(losses)], losses[max(losses)]
@@ -243,8 +237,8 @@ def test_sft_overfits_and_exports_to_transformers(tmp_path, tiny_arch, tokenizer
 @pytest.mark.parametrize("loss_type", ["sigmoid", "ipo", "nca_pair"])
 def test_dpo_margin_grows(tmp_path, tiny_arch, loss_type):
     cfg = _config(tmp_path, tiny_arch, "dpo", "train.epochs=6", "optimizer.learning_rate=5e-3",
-                  "data.chosen_field=response", "data.rejected_field=unguided_response", "train.export_hf=false",
-                  "train.checkpoint_every=1000", f"dpo.loss_type={loss_type}")
+                  "data.chosen_field=response", "data.rejected_field=unguided_response", "trainer.export_hf=false",
+                  "trainer.checkpoint_every=1000", f"dpo.loss_type={loss_type}")
     metrics = run_finetune(cfg, "dpo")
     rows = [json.loads(line) for line in (tmp_path / "dpo" / "metrics.jsonl").read_text().splitlines()]
     assert rows[0]["rewards/margin"] == pytest.approx(0.0, abs=1e-3)  # policy == reference at the first step
@@ -255,10 +249,10 @@ def test_dpo_margin_grows(tmp_path, tiny_arch, loss_type):
 
 
 def test_resume_reproduces_the_uninterrupted_curve(tmp_path, tiny_arch):
-    common = ("train.epochs=3", "optimizer.learning_rate=1e-3", "train.export_hf=false")
+    common = ("train.epochs=3", "optimizer.learning_rate=1e-3", "trainer.export_hf=false")
     run_finetune(_config(tmp_path, tiny_arch, "straight", *common), "sft")
     # Stop after step 3 (checkpoints at 2 and at the stop), then resume to the end.
-    run_finetune(_config(tmp_path, tiny_arch, "resumed", *common, "train.max_steps=3"), "sft")
+    run_finetune(_config(tmp_path, tiny_arch, "resumed", *common, "trainer.steps=3"), "sft")
     run_finetune(_config(tmp_path, tiny_arch, "resumed", *common), "sft")
     straight, resumed = _losses(tmp_path / "straight"), _losses(tmp_path / "resumed")
     assert sorted(straight) == sorted(resumed) == list(range(1, 7))
@@ -271,9 +265,9 @@ def test_sigterm_saves_and_resume_continues(tmp_path, tiny_arch):
     out = tmp_path / "killed"
     args = [
         sys.executable, "-m", "gajax.cli", "sft", "model.weights=random", f"model.arch={tiny_arch}",
-        f"data.path={_write_data(tmp_path / 'guided.jsonl')}", f"train.output_dir={out}", "train.seq_len=64",
-        "train.micro_batch=2", "train.grad_accum=2", "train.epochs=40", "train.checkpoint_every=1000",
-        "train.export_hf=false", "data.pack=false",
+        f"data.path={_write_data(tmp_path / 'guided.jsonl')}", f"trainer.output_dir={out}", "train.seq_len=64",
+        "train.micro_batch=2", "train.grad_accum=2", "train.epochs=40", "trainer.checkpoint_every=1000",
+        "trainer.export_hf=false", "data.pack=false",
     ]
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=1", "JAX_PLATFORMS": "cpu"}
     proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -294,7 +288,7 @@ def test_sigterm_saves_and_resume_continues(tmp_path, tiny_arch):
 
 def test_frozen_reference_equals_precomputed(tmp_path, tiny_arch):
     common = ("train.epochs=2", "optimizer.learning_rate=5e-3", "data.chosen_field=response",
-              "data.rejected_field=unguided_response", "train.export_hf=false", "train.checkpoint_every=1000")
+              "data.rejected_field=unguided_response", "trainer.export_hf=false", "trainer.checkpoint_every=1000")
     run_finetune(_config(tmp_path, tiny_arch, "pre", *common), "dpo")
     run_finetune(_config(tmp_path, tiny_arch, "frozen", *common, "dpo.precompute_ref_log_probs=false"), "dpo")
     pre, frozen = _losses(tmp_path / "pre"), _losses(tmp_path / "frozen")
@@ -304,7 +298,7 @@ def test_frozen_reference_equals_precomputed(tmp_path, tiny_arch):
 
 
 def test_checkpoint_of_another_model_is_refused(tmp_path, tiny_arch):
-    common = ("train.epochs=1", "train.export_hf=false")
+    common = ("train.epochs=1", "trainer.export_hf=false")
     run_finetune(_config(tmp_path, tiny_arch, "run", *common), "sft")
     other = tmp_path / "other.yaml"
     other.write_text(resolve_config_path("tiny_chat", "model").read_text().replace("mlp_dim: 64", "mlp_dim: 96"))
@@ -355,12 +349,12 @@ def _overwrite_4kb_in_step_data(checkpoints: Path, step: int) -> None:
 def test_damaged_checkpoint_falls_back_to_the_newest_good_step(tmp_path, tiny_arch, caplog):
     from gajax.checkpoint import CheckpointManager
 
-    common = ("train.epochs=3", "optimizer.learning_rate=1e-3", "train.export_hf=false")  # 2 steps per epoch
-    run_finetune(_config(tmp_path, tiny_arch, "run", *common, "train.max_steps=4"), "sft")
+    common = ("train.epochs=3", "optimizer.learning_rate=1e-3", "trainer.export_hf=false")  # 2 steps per epoch
+    run_finetune(_config(tmp_path, tiny_arch, "run", *common, "trainer.steps=4"), "sft")
     checkpoints = tmp_path / "run" / "checkpoints"
     _overwrite_4kb_in_step_data(checkpoints, 4)
     with caplog.at_level("WARNING"):
-        run_finetune(_config(tmp_path, tiny_arch, "run", *common, "train.max_steps=6"), "sft")
+        run_finetune(_config(tmp_path, tiny_arch, "run", *common, "trainer.steps=6"), "sft")
     assert "checkpoint step 4 is damaged" in caplog.text and "resumed from" in caplog.text
     assert f"moved damaged checkpoint step 4 to {checkpoints / '4.damaged'}" in caplog.text
     assert (checkpoints / "4.damaged").is_dir()
@@ -374,10 +368,10 @@ def test_damaged_checkpoint_falls_back_to_the_newest_good_step(tmp_path, tiny_ar
 
 def test_non_finite_loss_stops_the_run_and_keeps_the_last_finite_checkpoint(tmp_path, tiny_arch):
     from gajax.checkpoint import CheckpointManager
-    from gajax.finetune.train import TrainingDiverged
+    from gajax.trainer import TrainingDiverged
 
     cfg = _config(tmp_path, tiny_arch, "diverge", "train.epochs=4", "optimizer.learning_rate=1e30",
-                  "optimizer.max_grad_norm=0", "train.checkpoint_every=1", "train.export_hf=false")
+                  "optimizer.max_grad_norm=0", "trainer.checkpoint_every=1", "trainer.export_hf=false")
     with pytest.raises(TrainingDiverged, match=r"at step (\d+); stopped without saving it \(step \d+ in .* is the "
                        r"newest finite checkpoint\)"):
         run_finetune(cfg, "sft")
@@ -393,8 +387,8 @@ def test_non_finite_loss_stops_the_run_and_keeps_the_last_finite_checkpoint(tmp_
 def test_resume_with_other_settings_is_refused_unless_forced(tmp_path, tiny_arch):
     from gajax.resume import ResumeMismatch
 
-    common = ("train.epochs=2", "train.export_hf=false")
-    run_finetune(_config(tmp_path, tiny_arch, "run", *common, "optimizer.learning_rate=1e-3", "train.max_steps=2"),
+    common = ("train.epochs=2", "trainer.export_hf=false")
+    run_finetune(_config(tmp_path, tiny_arch, "run", *common, "optimizer.learning_rate=1e-3", "trainer.steps=2"),
                  "sft")
     config_before = (tmp_path / "run" / "config.yaml").read_text()
     with pytest.raises(ResumeMismatch, match=r"optimizer\.learning_rate: 0\.001 then, 0\.002 now.*resume=force"):

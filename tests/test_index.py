@@ -11,6 +11,7 @@ from rapidfuzz import fuzz
 from gajax.index import GuidelineIndex, IndexMismatchError
 from gajax.library import EncoderInfo, Guideline, Library, ngram_hash_embed
 from gajax.retrieval import GuidelineRetriever, RetrievalConfig
+from gajax.retriever.top_layers import TopLayerSettings
 from gajax.searcher import IndexConfig, exact_search
 
 
@@ -257,7 +258,8 @@ def test_every_reader_of_the_seed_library_uses_its_query_adapter(tmp_path: Path,
     from gajax.seed import SeedConfig, ensure_seed_library, open_seed_retriever, seed_query_fn
 
     cfg = SeedConfig(
-        encoder="hash-ngrams:64", tuned_layers=0, limit=200, steps=30, batch_size=32, cache_dir=str(tmp_path),
+        encoder="hash-ngrams:64", top_layers=TopLayerSettings(count=0), limit=200, steps=30, batch_size=32,
+        cache_dir=str(tmp_path),
         progress=False,
     )
     files = ensure_seed_library(cfg)

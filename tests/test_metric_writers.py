@@ -78,8 +78,8 @@ def test_unwritable_directory_and_missing_wandb_fail_at_start(tmp_path):
     if importlib.util.find_spec("wandb") is None:
         with pytest.raises(ValueError, match="wandb package is not installed: pip install wandb"):
             MetricWriter(tmp_path / "run", ["jsonl", "wandb"], enabled=True)
-    with pytest.raises(ConfigError, match=r"train\.metrics\[1\]: 'csv' is not one of"):
-        load_config(FinetuneConfig, "sft", ["train.metrics=[jsonl, csv]"])
+    with pytest.raises(ConfigError, match=r"trainer\.metrics\[1\]: 'csv' is not one of"):
+        load_config(FinetuneConfig, "sft", ["trainer.metrics=[jsonl, csv]"])
 
 
 def _sft_config(tmp_path: Path, *extra: str) -> FinetuneConfig:
@@ -87,15 +87,15 @@ def _sft_config(tmp_path: Path, *extra: str) -> FinetuneConfig:
     data.write_text("".join(json.dumps({"prompt": f"Question {i}?", "response": f"Answer {i}."}) + "\n"
                             for i in range(8)))
     return load_config(FinetuneConfig, "sft", [
-        "model.weights=random", "model.arch=tiny_chat", f"data.path={data}", f"train.output_dir={tmp_path / 'run'}",
-        "train.seq_len=64", "train.micro_batch=2", "train.grad_accum=2", "train.epochs=3", "train.export_hf=false",
-        "train.async_checkpoints=false", "train.checkpoint_every=2", "data.pack=false", "mesh.devices=1", *extra,
+        "model.weights=random", "model.arch=tiny_chat", f"data.path={data}", f"trainer.output_dir={tmp_path / 'run'}",
+        "train.seq_len=64", "train.micro_batch=2", "train.grad_accum=2", "train.epochs=3", "trainer.export_hf=false",
+        "trainer.async_checkpoints=false", "trainer.checkpoint_every=2", "data.pack=false", "mesh.devices=1", *extra,
     ])
 
 
 def test_sft_killed_between_checkpoints_logs_each_step_once(tmp_path):
     out = tmp_path / "run"
-    cfg = _sft_config(tmp_path, "train.max_steps=3")
+    cfg = _sft_config(tmp_path, "trainer.steps=3")
     run_finetune(cfg, "sft")  # checkpoints at 2 and at the stop (3); steps 1-3 logged
     shutil.rmtree(out / "checkpoints" / "3")  # as if killed after logging step 3, before its checkpoint
     run_finetune(_sft_config(tmp_path), "sft")  # resumes at step 2 and runs to step 6

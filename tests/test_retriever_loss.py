@@ -10,8 +10,8 @@ from flax import nnx
 
 from gajax.retriever.encoder import RetrieverModelConfig, build_dual_encoder
 from gajax.retriever.loss import info_nce
-from gajax.retriever.train import RetrieverTrainSettings, batch_shardings, loss_and_grads
-from gajax.sharding import MeshConfig, make_mesh, state_shardings
+from gajax.retriever.train import RetrieverTrainSettings, batch_axes, loss_and_grads
+from gajax.sharding import MeshConfig, batch_shardings, make_mesh, put_batch, state_shardings
 
 
 def _reference(q, c, targets, query_ids, cand_ids, scale, symmetric):
@@ -110,7 +110,7 @@ def test_loss_and_grads_on_eight_devices_equal_one() -> None:
 
     mesh = make_mesh(MeshConfig(data=2, fsdp=4))
     sharded = jax.device_put(params, state_shardings(params, mesh))
-    sharded_batch = jax.device_put(batch, batch_shardings(batch, mesh))
+    sharded_batch = put_batch(batch, batch_shardings(mesh, batch_axes(whole_library=False)))
     assert len(sharded_batch["query_tokens"].sharding.device_set) == 8
     with jax.set_mesh(mesh):
         loss8, grads8 = fn(sharded, sharded_batch)

@@ -35,12 +35,13 @@ from gajax.retriever.train import (
 
 def _config(tmp_path: Path, *overrides: str) -> TrainRetrieverConfig:
     pairs, guidelines = write_pairs(tmp_path / "data")
-    base = [f"pairs={pairs}", f"guidelines={guidelines}", f"output_dir={tmp_path / 'run'}", "progress=false"]
+    base = [f"pairs={pairs}", f"guidelines={guidelines}", f"trainer.output_dir={tmp_path / 'run'}", "progress=false"]
     return load_config(TrainRetrieverConfig, "retriever/tiny", [*base, *overrides])
 
 
 def test_training_raises_recall_at_1(tmp_path: Path) -> None:
-    cfg = _config(tmp_path, "train.steps=40", "train.checkpoint_every=0", "train.negatives=mined", "train.mined_pool=4")
+    cfg = _config(tmp_path, "trainer.steps=40", "trainer.checkpoint_every=0", "train.negatives=mined",
+                  "train.mined_pool=4")
     result = train_retriever(cfg)
     before, after = result["initial_eval"], result["final_eval"]
     assert after["recall@1"] >= before["recall@1"] + 0.3
@@ -83,13 +84,13 @@ def test_sampler_batches_whole_library_and_negatives(tmp_path: Path) -> None:
 
 
 def test_resume_repeats_the_uninterrupted_losses(tmp_path: Path) -> None:
-    common = ["heldout_fraction=0.0", "train.steps=6", "train.checkpoint_every=3", "train.negatives=random",
-              "train.symmetric=true", "train.learn_temperature=true", "train.log_every=1"]
+    common = ["heldout_fraction=0.0", "trainer.steps=6", "trainer.checkpoint_every=3", "train.negatives=random",
+              "train.symmetric=true", "train.learn_temperature=true", "trainer.log_every=1"]
     full = train_retriever(_config(tmp_path / "a", *common))
     interrupted = _config(tmp_path / "b", *common)
     first = train_retriever(interrupted, stop_after=4)  # interrupted after step 4, between checkpoints
     assert sorted(first["losses"]) == [1, 2, 3, 4]
-    manager = CheckpointManager(Path(interrupted.output_dir) / "checkpoints")
+    manager = CheckpointManager(Path(interrupted.trainer.output_dir) / "checkpoints")
     assert manager.latest_step() == 3
     manager.close()
     second = train_retriever(interrupted)
@@ -97,11 +98,12 @@ def test_resume_repeats_the_uninterrupted_losses(tmp_path: Path) -> None:
     for step in range(1, 7):
         resumed = first["losses"][step] if step < 4 else second["losses"][step]
         assert resumed == full["losses"][step], step
-    kept = CheckpointManager(Path(interrupted.output_dir) / "checkpoints")
+    kept = CheckpointManager(Path(interrupted.trainer.output_dir) / "checkpoints")
     assert kept.all_steps() == [3, 6]
     kept.close()
     # The interrupted run logged step 4 after its last checkpoint (3): the resumed run logs it once more, in place.
-    log = [json.loads(line) for line in (Path(interrupted.output_dir) / "metrics.jsonl").read_text().splitlines()]
+    metrics_file = Path(interrupted.trainer.output_dir) / "metrics.jsonl"
+    log = [json.loads(line) for line in metrics_file.read_text().splitlines()]
     assert [r["step"] for r in log] == [1, 2, 3, 4, 5, 6]
     assert [r["loss"] for r in log] == [full["losses"][step] for step in range(1, 7)]
 

@@ -133,3 +133,23 @@ def test_padding_does_not_change_real_tokens(tiny):
     seg = jnp.asarray([[0, 0, 0] + [1] * 7])
     with_pad, _ = model(padded, segment_ids=seg)
     np.testing.assert_allclose(np.asarray(with_pad[:, 3:]), np.asarray(alone), atol=1e-5)
+
+
+def test_batches_split_over_the_data_axes_or_are_refused():
+    from gajax.sharding import batch_shardings, check_batch_divides, put_batch
+
+    if len(jax.devices()) < 8:
+        pytest.skip("needs XLA_FLAGS=--xla_force_host_platform_device_count=8")
+    mesh = make_mesh(MeshConfig(data=2, fsdp=2, tensor=2))
+    shardings = batch_shardings(mesh, {"tokens": (None, "batch", "length"), "labels": (None, None)})
+    rows = np.arange(2 * 8 * 3).reshape(2, 8, 3)
+    placed = put_batch({"tokens": rows, "labels": rows[:, :5, 0]}, shardings)
+    np.testing.assert_array_equal(np.asarray(placed["tokens"]), rows)
+    assert placed["tokens"].sharding.spec == P(None, ("data", "fsdp"), None)
+    assert {s.data.shape for s in placed["tokens"].addressable_shards} == {(2, 2, 3)}  # 4 batch shards of 2 rows
+    assert placed["labels"].sharding.is_fully_replicated  # an array whose axes name no mesh axis: replicated
+    with pytest.raises(ValueError, match=r"batch array 'tokens': dimension 1 of size 6 does not divide over the 4 "
+                                         r"shards of mesh \{'data': 2, 'fsdp': 2, 'tensor': 2\}"):
+        put_batch({"tokens": rows[:, :6]}, shardings)
+    with pytest.raises(ValueError, match=r"train.micro_batch=6 of 6 rows does not divide over the 4 batch shards"):
+        check_batch_divides(6, mesh, "train.micro_batch=6")

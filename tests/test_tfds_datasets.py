@@ -223,9 +223,9 @@ def test_retriever_reads_tfds_library_and_pairs_like_jsonl(tmp_path: Path):
 
 def _finetune_config(tmp_path: Path, data: str, out: str, *extra: str) -> FinetuneConfig:
     return load_config(FinetuneConfig, "sft", [
-        "model.weights=random", "model.arch=tiny_chat", f"data.path={data}", f"train.output_dir={tmp_path / out}",
-        "train.seq_len=64", "train.micro_batch=2", "train.grad_accum=1", "train.max_steps=2",
-        "train.checkpoint_every=1000", "train.async_checkpoints=false", "train.export_hf=false", "mesh.devices=1",
+        "model.weights=random", "model.arch=tiny_chat", f"data.path={data}", f"trainer.output_dir={tmp_path / out}",
+        "train.seq_len=64", "train.micro_batch=2", "train.grad_accum=1", "trainer.steps=2",
+        "trainer.checkpoint_every=1000", "trainer.async_checkpoints=false", "trainer.export_hf=false", "mesh.devices=1",
         *extra])
 
 

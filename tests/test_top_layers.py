@@ -101,8 +101,9 @@ def test_training_moves_only_the_top_layers_and_lowers_the_loss(tmp_path) -> Non
 
     before_loss = loss()
     before = _flat_layers(tower)
-    settings = TopLayerSettings(layers=2, epochs=30, batch_size=4, learning_rate=3e-3, progress=False)
-    tuned, losses = train_top_layers(tower, states, rows, (positives, RISKY), retrieval_loss, settings)
+    settings = TopLayerSettings(count=2, epochs=30, batch_size=4, learning_rate=3e-3)
+    tuned, losses = train_top_layers(tower, states, rows, (positives, RISKY), retrieval_loss, settings,
+                                     progress=False)
     assert len(losses) == 60 and np.all(np.isfinite(losses))
     assert loss() < 0.5 * before_loss
     after = _flat_layers(tower)
@@ -129,13 +130,13 @@ def test_tuned_layers_that_do_not_fit_are_refused(tmp_path) -> None:
 
 @pytest.mark.slow
 def test_seed_retriever_with_tuned_layers(tmp_path) -> None:
-    """``seed.tuned_layers``: the built retriever's queries go through MiniLM with tuned layers, then the adapter."""
+    """``seed.top_layers``: the built retriever's queries go through MiniLM with tuned layers, then the adapter."""
     from gajax.retrieval import QueryAdapter
     from gajax.retriever.encoder import minilm_dir
     from gajax.seed import SeedConfig, ensure_seed_library, seed_query_fn
 
     assert minilm_dir().exists()
-    cfg = SeedConfig(limit=48, steps=3, batch_size=16, tuned_layers=2, layer_epochs=1, layer_batch_size=16,
+    cfg = SeedConfig(limit=48, steps=3, batch_size=16, top_layers=TopLayerSettings(count=2, epochs=1, batch_size=16),
                      cache_dir=str(tmp_path), progress=False)
     files = ensure_seed_library(cfg)
     assert files.top_layers is not None and files.report["layer_loss_last"] is not None
@@ -153,6 +154,6 @@ def test_seed_retriever_with_tuned_layers(tmp_path) -> None:
 def test_tuned_layers_need_an_encoder_with_layers() -> None:
     from gajax.seed import SeedConfig
 
-    with pytest.raises(ValueError, match=r"seed.tuned_layers=1 needs a BERT encoder; hash-ngrams:64 has no layers"):
-        SeedConfig(encoder="hash-ngrams:64", tuned_layers=1)
-    assert SeedConfig(encoder="hash-ngrams:64", tuned_layers=0).tuned_layers == 0
+    with pytest.raises(ValueError, match=r"seed.top_layers.count=1 needs a BERT encoder; hash-ngrams:64 has no layers"):
+        SeedConfig(encoder="hash-ngrams:64", top_layers=TopLayerSettings(count=1))
+    assert SeedConfig(encoder="hash-ngrams:64", top_layers=TopLayerSettings(count=0)).top_layers.count == 0

@@ -1,6 +1,7 @@
 """tpu_scripts/tpu.sh (dry run, a fake gcloud, its remote scripts run locally) and the trainers' pod fail-fast."""
 
 import contextlib
+import dataclasses
 import os
 import shlex
 import shutil
@@ -390,7 +391,8 @@ def test_both_trainers_check_the_pod_first(monkeypatch, tmp_path):
     with pytest.raises(IncompletePodError):
         run_finetune(FinetuneConfig(), "sft")
     with pytest.raises(IncompletePodError):
-        run_train_retriever(TrainRetrieverConfig(pairs=missing, guidelines=missing, output_dir=str(tmp_path)))
+        loop = dataclasses.replace(TrainRetrieverConfig().trainer, output_dir=str(tmp_path))
+        run_train_retriever(TrainRetrieverConfig(pairs=missing, guidelines=missing, trainer=loop))
 
 
 def _free_port() -> int:

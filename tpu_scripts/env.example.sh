@@ -18,7 +18,7 @@ TPU_SPOT=0
 TPU_QUEUED=0
 TPU_QUEUED_RESOURCE_ID=gajax-v5e-64-qr
 
-# Where checkpoints go (train.output_dir=$GCS_BUCKET/RUN) and where `fetch-checkpoints RUN` copies them from.
+# Where checkpoints go (trainer.output_dir=$GCS_BUCKET/RUN) and where `fetch-checkpoints RUN` copies them from.
 GCS_BUCKET=gs://my-gajax-bucket
 
 # The gajax repository every worker clones, and where (relative to the home directory on each worker).

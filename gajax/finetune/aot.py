@@ -13,19 +13,14 @@ from typing import Any, Literal
 import jax
 import jax.numpy as jnp
 from flax import nnx
-from jax.sharding import NamedSharding, PartitionSpec
 
 from gajax.config import ConfigError, load_config
-from gajax.finetune.step import (
-    batch_shardings,
-    build_optimizer,
-    make_dpo_step,
-    make_sft_step,
-    train_state_shardings,
-)
+from gajax.finetune.step import batch_axes, finetune_step
 from gajax.finetune.train import FinetuneConfig
 from gajax.models.llama import Llama, load_arch
-from gajax.sharding import MESH_AXES, make_mesh
+from gajax.optimizer import build_optimizer
+from gajax.sharding import MESH_AXES, batch_shardings, make_mesh
+from gajax.trainer import init_train_state, jit_train_step, train_state_shardings
 
 GiB = 1024**3
 # HBM per chip.
@@ -79,9 +74,7 @@ def compile_train_step(
     graphdef, abstract_params = nnx.split(abstract_model)
     tx = build_optimizer(run.optimizer, total_steps=1000)
     state_shardings = train_state_shardings(tx, abstract_params, mesh)
-    abstract_state = jax.eval_shape(
-        lambda p: {"params": p, "opt_state": tx.init(p), "step": jnp.zeros((), jnp.int32)}, abstract_params
-    )
+    abstract_state = jax.eval_shape(lambda p: init_train_state(p, tx), abstract_params)
     abstract_state = jax.tree.map(
         lambda s, sub: jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=s), sub),
         state_shardings,
@@ -90,27 +83,15 @@ def compile_train_step(
 
     rows = t.micro_batch * (2 if mode == "dpo" else 1)
     batch_shape = (t.grad_accum, rows, t.seq_len)
-    keys = {k: 3 for k in ("inputs", "targets", "loss_mask", "segment_ids", "positions")}
-    if mode == "dpo":
-        keys["reference_logps"] = 2
-    shardings = batch_shardings(mesh, keys)
+    axes = batch_axes(mode)
+    shardings = batch_shardings(mesh, axes)
     abstract_batch = {
-        k: jax.ShapeDtypeStruct(batch_shape[:rank], jnp.float32 if k == "reference_logps" else jnp.int32,
+        k: jax.ShapeDtypeStruct(batch_shape[: len(names)], jnp.float32 if k == "reference_logps" else jnp.int32,
                                 sharding=shardings[k])
-        for k, rank in keys.items()
+        for k, names in axes.items()
     }
-    step = (
-        make_sft_step(graphdef, tx)
-        if mode == "sft"
-        else make_dpo_step(graphdef, tx, run.dpo.beta, run.dpo.label_smoothing, run.dpo.loss_type)
-    )
-    replicated = NamedSharding(mesh, PartitionSpec())
-    jitted = jax.jit(
-        step,
-        in_shardings=(state_shardings, shardings),
-        out_shardings=(state_shardings, replicated),
-        donate_argnames=("state",),
-    )
+    step = finetune_step(graphdef, tx, mode, run.dpo.beta, run.dpo.label_smoothing, run.dpo.loss_type)
+    jitted = jit_train_step(step, state_shardings, shardings, mesh)  # the step gajax sft/dpo run
     with jax.set_mesh(mesh):
         compiled = jitted.lower(abstract_state, abstract_batch).compile()
     stats = compiled.memory_analysis()

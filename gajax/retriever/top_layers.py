@@ -15,35 +15,50 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from flax import nnx, traverse_util
 from tqdm.auto import tqdm
 
 from gajax.models.bert import Bert, scan_layers
+from gajax.optimizer import OptimizerConfig, build_optimizer
 from gajax.retriever.encoder import TextEncoder, Tower
+from gajax.sharding import MeshConfig, make_mesh
+from gajax.trainer import (
+    Trainer,
+    TrainerConfig,
+    TrainState,
+    init_train_state,
+    loss_gradients,
+    make_step,
+    train_state_shardings,
+)
 
 LENGTH_STEP = 16  # cached states are padded to a multiple of this many tokens (one compiled shape per multiple)
 
 
 @dataclasses.dataclass(frozen=True)
 class TopLayerSettings:
-    """``layers``: how many top layers to tune; ``epochs`` over the training inputs in batches of
-    ``batch_size`` (inputs of similar length batched together); Adam with ``learning_rate`` (linear warm-up over
-    the first tenth, cosine decay); ``seed`` of the batch order."""
+    """How to tune an encoder's top layers (the seed config's ``top_layers`` section): ``count`` top layers (0:
+    none) for ``epochs`` over the training inputs in batches of ``batch_size`` (inputs of similar length batched
+    together); Adam with ``learning_rate`` (linear warm-up over the first tenth, cosine decay)."""
 
-    layers: int = 3
-    epochs: float = 6.0
+    count: int = 1
+    epochs: float = 4.0
     batch_size: int = 128
     learning_rate: float = 2e-4
-    seed: int = 0
-    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.count < 0 or self.epochs < 0 or self.batch_size < 1:
+            raise ValueError(f"top_layers.count and top_layers.epochs must be >= 0 and top_layers.batch_size >= 1, "
+                             f"got {self.count}, {self.epochs}, {self.batch_size}")
+        if self.learning_rate < 0:
+            raise ValueError(f"top_layers.learning_rate must be >= 0, got {self.learning_rate}")
 
 
 @dataclasses.dataclass
@@ -160,46 +175,56 @@ def train_top_layers(
     row_targets: Sequence[np.ndarray],
     loss_fn: Callable[..., jax.Array],
     settings: TopLayerSettings,
+    seed: int = 0,
+    progress: bool = True,
 ) -> tuple[TopLayers, list[float]]:
-    """Tune ``tower``'s last ``settings.layers`` layers on the inputs at ``rows`` (``states`` from
-    :func:`lower_layer_states` with ``stop = num_layers - layers``) to minimise ``loss_fn(queries, *targets)``,
+    """Tune ``tower``'s last ``settings.count`` layers on the inputs at ``rows`` (``states`` from
+    :func:`lower_layer_states` with ``stop = num_layers - count``) to minimise ``loss_fn(queries, *targets)``,
     where ``queries`` are the tower's embeddings of a batch and ``targets`` the batch's rows of each array in
-    ``row_targets`` (one row per input); writes the result into ``tower`` and returns it with the loss per step."""
+    ``row_targets`` (one row per input); ``seed`` fixes the batch order. Runs on one device without checkpoints
+    (:class:`gajax.trainer.Trainer`); writes the result into ``tower`` and returns it with the loss per step."""
     bert = tower.bert
-    _check_count(bert, settings.layers)
-    stop = bert.cfg.num_layers - settings.layers
+    _check_count(bert, settings.count)
+    stop = bert.cfg.num_layers - settings.count
     graphdef, stacked = nnx.split(bert.layers)
     top = jax.tree.map(lambda a: a[stop:], stacked)
     lengths = np.array([len(s) for s in states])
-    rng = np.random.default_rng(settings.seed)
+    rng = np.random.default_rng(seed)
     batch_size = min(settings.batch_size, len(rows))
     epoch_batches = len(length_batches(lengths, rows, batch_size, LENGTH_STEP, rng))
     steps = max(1, round(settings.epochs * epoch_batches))
-    schedule = optax.warmup_cosine_decay_schedule(0.0, settings.learning_rate, max(1, steps // 10), max(steps, 2))
-    tx = optax.adam(schedule)
-    opt_state = tx.init(top)
+    tx = build_optimizer(OptimizerConfig(learning_rate=settings.learning_rate, warmup_steps=max(1, steps // 10),
+                                         b2=0.999, max_grad_norm=0.0), max(steps, 2))
+    mesh = make_mesh(MeshConfig(devices=1))  # seconds of work: one device
+    targets = [f"target_{i}" for i in range(len(row_targets))]
 
-    @functools.partial(jax.jit, donate_argnums=(0, 1))
-    def step(top: Any, opt_state: Any, hidden: jax.Array, mask: jax.Array,
-             targets: tuple[jax.Array, ...]) -> tuple[Any, Any, jax.Array]:
-        def batch_loss(top: Any) -> jax.Array:
-            return loss_fn(_top_embed(graphdef, top, tower, hidden, mask), *targets)
+    def batch_loss(top: Any, batch: dict[str, jax.Array]) -> jax.Array:
+        queries = _top_embed(graphdef, top, tower, batch["hidden"], batch["mask"])
+        return loss_fn(queries, *(batch[name] for name in targets))
 
-        loss, grads = jax.value_and_grad(batch_loss)(top)
-        updates, opt_state = tx.update(grads, opt_state, top)
-        return optax.apply_updates(top, updates), opt_state, loss
+    def batches() -> Iterator[dict[str, np.ndarray]]:
+        pending: list[tuple[np.ndarray, int]] = []
+        while True:
+            if not pending:
+                pending = length_batches(lengths, rows, batch_size, LENGTH_STEP, rng)
+            batch, length = pending.pop()
+            hidden, mask = _padded(states, batch, length)
+            yield {"hidden": hidden, "mask": mask, **{name: t[batch] for name, t in zip(targets, row_targets,
+                                                                                         strict=True)}}
 
+    axes = {"hidden": ("batch", "length", None), "mask": ("batch", "length")}
+    axes |= {name: ("batch",) + (None,) * (t.ndim - 1) for name, t in zip(targets, row_targets, strict=True)}
     losses: list[float] = []
-    pending: list[tuple[np.ndarray, int]] = []
-    for _ in tqdm(range(steps), desc=f"fine-tune top {settings.layers} layers", unit="step",
-                  disable=not settings.progress):
-        if not pending:
-            pending = length_batches(lengths, rows, batch_size, LENGTH_STEP, rng)
-        batch, length = pending.pop()
-        hidden, mask = _padded(states, batch, length)
-        top, opt_state, loss = step(top, opt_state, hidden, mask, tuple(t[batch] for t in row_targets))
-        losses.append(float(loss))
-    flat = traverse_util.flatten_dict(nnx.to_pure_dict(top), sep="/")
-    tuned = TopLayers(settings.layers, {k: np.asarray(v) for k, v in flat.items()})
+
+    def record(_: int, __: TrainState, metrics: dict[str, jax.Array]) -> None:
+        losses.append(float(metrics["loss"]))
+
+    state = init_train_state(top, tx)
+    loop = TrainerConfig(steps=steps, seed=seed, checkpoint_every=0, output_dir="")
+    with Trainer(loop, mesh, name=f"fine-tune top {settings.count} layers", progress=progress) as trainer:
+        state, _ = trainer.fit(state, train_state_shardings(tx, top, mesh), make_step(loss_gradients(batch_loss), tx),
+                               batches(), axes, start=0, total_steps=steps, after_step=record)
+    flat = traverse_util.flatten_dict(nnx.to_pure_dict(state["params"]), sep="/")
+    tuned = TopLayers(settings.count, {k: np.asarray(v) for k, v in flat.items()})
     tuned.apply_to(bert)
     return tuned, losses

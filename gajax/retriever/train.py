@@ -10,26 +10,22 @@ resumed from a checkpoint repeats exactly the losses of an uninterrupted one.
 from __future__ import annotations
 
 import dataclasses
-import functools
-import math
-import time
+import itertools
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 from flax import nnx
-from jax.sharding import NamedSharding, PartitionSpec
 from tokenizers import Tokenizer
-from tqdm import tqdm
 
-from gajax import distributed
 from gajax.checkpoint import CheckpointManager, abstract_target
-from gajax.config import dump_config, to_dict
+from gajax.config import to_dict
 from gajax.convert.hf_bert import export_hf_bert
-from gajax.metric_writers import DEFAULT_KINDS, MetricKind, MetricWriter
+from gajax.optimizer import OptimizerConfig, build_optimizer
+from gajax.perf import RateMeter
 from gajax.retriever.data import GuidelineTexts, Inputs, load_inputs, load_library, split_by_input
 from gajax.retriever.encoder import (
     DualEncoder,
@@ -40,40 +36,49 @@ from gajax.retriever.encoder import (
 )
 from gajax.retriever.loss import info_nce
 from gajax.retriever.metrics import retrieval_metrics
-from gajax.sharding import MeshConfig, logical_to_spec, make_mesh, state_shardings
+from gajax.sharding import MeshConfig, check_batch_divides
+from gajax.trainer import (
+    StepFn,
+    Trainer,
+    TrainerConfig,
+    TrainState,
+    init_train_state,
+    loss_gradients,
+    make_step,
+    start,
+    train_state_shardings,
+)
 
 MAX_SCALE = 100.0
 
 
 @dataclasses.dataclass(frozen=True)
 class RetrieverTrainSettings:
-    """Optimisation and loss settings (the ``train`` section)."""
+    """Optimisation and loss settings (the ``train`` section; the loop's settings are the ``trainer`` section)."""
 
-    batch_size: int = 32
-    steps: int = 1000
+    MOVED_KEYS: ClassVar[dict[str, str]] = {
+        k: f"trainer.{k}" for k in ("steps", "seed", "log_every", "metrics", "checkpoint_every", "keep_checkpoints",
+                                    "async_checkpoints")
+    }
+
+    batch_size: int = 64
     learning_rate: float = 2e-5
-    warmup_steps: int = 100
+    warmup_steps: int = 200
     schedule: Literal["constant", "linear", "cosine"] = "linear"
     weight_decay: float = 0.01
     clip_norm: float = 1.0
     temperature: float = 0.05
     learn_temperature: bool = False
-    negatives: Literal["none", "random", "mined"] = "none"
+    negatives: Literal["none", "random", "mined"] = "random"
     num_negatives: int = 1
     mined_pool: int = 20
-    symmetric: bool = False
+    symmetric: bool = True
     library_softmax_max: int = 0
-    seed: int = 0
-    log_every: int = 10
-    metrics: tuple[MetricKind, ...] = DEFAULT_KINDS  # metrics.jsonl, TensorBoard and/or W&B in output_dir
-    eval_every: int = 0
-    checkpoint_every: int = 100
-    keep_checkpoints: int = 3
-    async_checkpoints: bool = True
+    eval_every: int = 500
 
     def __post_init__(self) -> None:
-        if self.batch_size < 1 or self.steps < 1:
-            raise ValueError(f"batch_size and steps must be positive, got {self.batch_size} and {self.steps}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be positive, got {self.batch_size}")
         if self.temperature <= 0:
             raise ValueError(f"temperature must be positive, got {self.temperature}")
         if self.negatives != "none" and self.num_negatives < 1:
@@ -87,23 +92,30 @@ class TrainRetrieverConfig:
     ``pairs`` and ``guidelines``: JSONL files or TFDS datasets prepared by ``gajax build-tfds``
     (``tfds:guideline_pairs@DATA_DIR``, ``tfds:guideline_library@DATA_DIR``).
 
-    ``export_hf`` writes the trained towers at the end as HF BERT directories under ``<output_dir>/hf/`` (``query``,
-    plus ``guideline`` for separate towers) with their ``tokenizer.json``; ``gajax embed model.weights=DIR`` (or
-    transformers) loads them. A tower with a projection is not exported (HF ``BertModel`` has no place for it).
+    ``trainer.export_hf`` writes the trained towers at the end as HF BERT directories under
+    ``<trainer.output_dir>/hf/`` (``query``, plus ``guideline`` for separate towers) with their ``tokenizer.json``;
+    ``gajax embed model.weights=DIR`` (or transformers) loads them. A tower with a projection is not exported (HF
+    ``BertModel`` has no place for it).
     """
+
+    MOVED_KEYS: ClassVar[dict[str, str]] = {"output_dir": "trainer.output_dir", "export_hf": "trainer.export_hf"}
 
     pairs: str = "data/pairs.jsonl"
     guidelines: str = "data/guidelines.jsonl"
-    output_dir: str = "checkpoints/retriever"
     heldout_fraction: float = 0.1
     resume: bool = True
     progress: bool = True
-    export_hf: bool = True
     model: RetrieverModelConfig = dataclasses.field(default_factory=RetrieverModelConfig)
     train: RetrieverTrainSettings = dataclasses.field(default_factory=RetrieverTrainSettings)
+    trainer: TrainerConfig = dataclasses.field(
+        default_factory=lambda: TrainerConfig(steps=2000, log_every=10, checkpoint_every=500,
+                                      output_dir="checkpoints/retriever-minilm")
+    )
     mesh: MeshConfig = dataclasses.field(default_factory=lambda: MeshConfig(data=-1, fsdp=1))
 
     def __post_init__(self) -> None:
+        if self.trainer.steps < 1:
+            raise ValueError(f"trainer.steps must be positive, got {self.trainer.steps}")
         if not 0.0 <= self.heldout_fraction < 1.0:
             raise ValueError(f"heldout_fraction must be in [0, 1), got {self.heldout_fraction}")
 
@@ -140,9 +152,10 @@ class BatchSampler:
         guidelines: TokenTable,
         settings: RetrieverTrainSettings,
         mined: np.ndarray | None = None,
+        seed: int = 0,
     ):
         self.inputs, self.library, self.queries, self.guidelines = inputs, library, queries, guidelines
-        self.settings, self.mined = settings, mined
+        self.settings, self.mined, self.seed = settings, mined, seed
         self.pairs = np.array([(i, g) for i, rows in enumerate(inputs.positives) for g in rows], np.int64)
         if len(self.pairs) < settings.batch_size:
             raise ValueError(
@@ -158,7 +171,7 @@ class BatchSampler:
 
     def _negatives(self, query_rows: np.ndarray, step: int) -> np.ndarray:
         s = self.settings
-        rng = np.random.default_rng([s.seed, 1, step])
+        rng = np.random.default_rng([self.seed, 1, step])
         out = np.empty((len(query_rows), s.num_negatives), np.int64)
         for r, q in enumerate(query_rows):
             positives = set(self.inputs.positives[q])
@@ -177,7 +190,7 @@ class BatchSampler:
         """Arrays of step ``step``: query tokens, candidate tokens, targets and the ids for masking."""
         s = self.settings
         epoch, offset = divmod(step, self.steps_per_epoch)
-        order = np.random.default_rng([s.seed, 0, epoch]).permutation(len(self.pairs))
+        order = np.random.default_rng([self.seed, 0, epoch]).permutation(len(self.pairs))
         chosen = self.pairs[order[offset * s.batch_size : (offset + 1) * s.batch_size]]
         query_rows, positive_rows = chosen[:, 0], chosen[:, 1]
         if self.whole_library:
@@ -234,67 +247,37 @@ def loss_and_grads(
     return grad_fn(params)
 
 
-def make_optimizer(settings: RetrieverTrainSettings) -> optax.GradientTransformation:
-    """AdamW with linear warm-up, then a constant, linear or cosine schedule, after global-norm clipping."""
-    peak, warmup = settings.learning_rate, max(settings.warmup_steps, 0)
-    decay_steps = max(settings.steps - warmup, 1)
-    if settings.schedule == "constant":
-        after = optax.constant_schedule(peak)
-    elif settings.schedule == "linear":
-        after = optax.linear_schedule(peak, 0.0, decay_steps)
-    else:
-        after = optax.cosine_decay_schedule(peak, decay_steps)
-    schedule = optax.join_schedules([optax.linear_schedule(0.0, peak, warmup), after], [warmup]) if warmup else after
-    decay_mask = lambda params: jax.tree.map(lambda x: x.ndim >= 2, params)
-    return optax.chain(
-        optax.clip_by_global_norm(settings.clip_norm),
-        optax.adamw(schedule, weight_decay=settings.weight_decay, mask=decay_mask),
+def optimizer_config(settings: RetrieverTrainSettings) -> OptimizerConfig:
+    """The ``train`` section's AdamW: warm-up, then a constant, linear or cosine schedule to zero, after
+    global-norm clipping; weight decay on matrices only."""
+    return OptimizerConfig(
+        learning_rate=settings.learning_rate, warmup_steps=max(settings.warmup_steps, 0), decay=settings.schedule,
+        weight_decay=settings.weight_decay, b2=0.999, max_grad_norm=settings.clip_norm, decay_matrices_only=True,
     )
 
 
-def make_train_step(
-    graphdef: Any, settings: RetrieverTrainSettings, tx: optax.GradientTransformation, shardings: tuple[Any, Any, Any]
-) -> Any:
-    """The jitted ``(params, opt_state, batch) -> (params, opt_state, metrics)`` step; params and state donated.
-
-    ``shardings`` are the (params, optimizer state, batch) shardings; the loss is computed on the global batch.
-    """
-    param_sh, opt_sh, batch_sh = shardings
-
-    def step(params: Any, opt_state: Any, batch: dict[str, jax.Array]) -> tuple[Any, Any, dict[str, jax.Array]]:
-        loss_fn = functools.partial(loss_and_metrics, graphdef, settings=settings)
-        (_, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, batch)
-        updates, opt_state = tx.update(grads, opt_state, params)
-        metrics["grad_norm"] = optax.global_norm(grads)
-        return optax.apply_updates(params, updates), opt_state, metrics
-
-    return jax.jit(
-        step,
-        in_shardings=(param_sh, opt_sh, batch_sh),
-        out_shardings=(param_sh, opt_sh, None),
-        donate_argnames=("params", "opt_state"),
-    )
+def make_optimizer(settings: RetrieverTrainSettings, steps: int) -> optax.GradientTransformation:
+    """:func:`gajax.optimizer.build_optimizer` of :func:`optimizer_config` over ``steps`` updates."""
+    return build_optimizer(optimizer_config(settings), steps)
 
 
-def batch_shardings(batch: dict[str, np.ndarray], mesh: jax.sharding.Mesh) -> dict[str, NamedSharding]:
-    """Shard every batch array's leading axis over the ``batch`` mesh axes when it divides evenly."""
-    spec = logical_to_spec(("batch",), mesh_axes=mesh.axis_names)
-    names = () if spec[0] is None else (spec[0],) if isinstance(spec[0], str) else spec[0]
-    ways = math.prod(mesh.shape[n] for n in names)
-
-    def one(x: np.ndarray) -> NamedSharding:
-        if x.shape[0] % ways == 0:
-            return NamedSharding(mesh, PartitionSpec(spec[0], *([None] * (x.ndim - 1))))
-        return NamedSharding(mesh, PartitionSpec())
-
-    return {k: one(v) for k, v in batch.items()}
+def retriever_step(graphdef: Any, settings: RetrieverTrainSettings, tx: optax.GradientTransformation) -> StepFn:
+    """The train step: InfoNCE of the global batch (:func:`loss_and_metrics`) and one ``tx`` update."""
+    return make_step(loss_gradients(lambda p, b: loss_and_metrics(graphdef, p, b, settings), has_aux=True), tx)
 
 
-def put_global_batch(batch: dict[str, np.ndarray], shardings: dict[str, NamedSharding]) -> dict[str, jax.Array]:
-    """Global arrays from the host copy of the whole batch (every process builds the same one from the step)."""
+def batch_axes(whole_library: bool) -> dict[str, tuple[str | None, ...]]:
+    """Logical axes of a batch: queries split over the data axes, and candidates too unless they are the whole
+    library (then every device embeds all of it)."""
+    candidates: tuple[str | None, ...] = (None,) if whole_library else ("batch",)
     return {
-        key: jax.make_array_from_callback(value.shape, shardings[key], lambda index, value=value: value[index])
-        for key, value in batch.items()
+        "query_tokens": ("batch", "length"),
+        "query_mask": ("batch", "length"),
+        "candidate_tokens": (*candidates, "length"),
+        "candidate_mask": (*candidates, "length"),
+        "targets": ("batch",),
+        "query_guideline_ids": ("batch", None),
+        "candidate_ids": candidates,
     }
 
 
@@ -329,7 +312,7 @@ def run_train_retriever(cfg: TrainRetrieverConfig) -> int:
         if result[name] is not None:
             shown = ", ".join(f"{k} {v:.3f}" for k, v in result[name].items() if k != "queries")
             print(f"{name.replace('_', ' ')}: {shown}")
-    print(f"checkpoints and metrics.jsonl in {cfg.output_dir}")
+    print(f"checkpoints and metrics.jsonl in {cfg.trainer.output_dir}")
     return 0
 
 
@@ -338,11 +321,14 @@ def train_retriever(cfg: TrainRetrieverConfig, stop_after: int | None = None) ->
 
     ``stop_after`` ends the run after that many steps (as an interruption would), leaving the checkpoints.
     """
-    distributed.initialize()  # joins a multi-host job, logs the topology, fails fast on an incomplete pod
-    s = cfg.train
-    out = Path(cfg.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    log = MetricWriter(out, s.metrics)  # a metrics directory that cannot be written fails here
+    s, loop = cfg.train, cfg.trainer
+    mesh = start(cfg.mesh)  # the distributed job and the mesh
+    with Trainer(loop, mesh, name="train-retriever", progress=cfg.progress) as trainer:
+        return _train(cfg, s, loop, mesh, trainer, stop_after)
+
+
+def _train(cfg: TrainRetrieverConfig, s: RetrieverTrainSettings, loop: TrainerConfig, mesh: Any, trainer: Trainer,
+           stop_after: int | None) -> dict[str, Any]:
     library = load_library(cfg.guidelines)
     inputs = load_inputs(cfg.pairs, library, cfg.guidelines)
     train_inputs, heldout = split_by_input(inputs, cfg.heldout_fraction)
@@ -350,6 +336,7 @@ def train_retriever(cfg: TrainRetrieverConfig, stop_after: int | None = None) ->
         raise ValueError(f"heldout_fraction {cfg.heldout_fraction} left no training inputs in {cfg.pairs}")
     if s.symmetric and 0 < len(library.ids) <= s.library_softmax_max:
         raise ValueError("train.symmetric needs in-batch candidates; it cannot combine with library_softmax_max")
+    check_batch_divides(s.batch_size, mesh, f"train.batch_size={s.batch_size}")
 
     model, tokenizer = build_dual_encoder(cfg.model, s.temperature)
     encoder = TextEncoder(model, tokenizer, cfg.model.max_length)
@@ -361,36 +348,24 @@ def train_retriever(cfg: TrainRetrieverConfig, stop_after: int | None = None) ->
         TokenTable.build(encoder, library.texts),
         s,
         mined,
+        loop.seed,
     )
 
-    mesh = make_mesh(cfg.mesh)
     graphdef, params = nnx.split(model)
-    params = jax.device_put(params, state_shardings(params, mesh))
-    tx = make_optimizer(s)
+    tx = make_optimizer(s, loop.steps)
+    state_shardings = train_state_shardings(tx, params, mesh)
     with jax.set_mesh(mesh):
-        opt_state = jax.jit(tx.init)(params)
-    param_sh = jax.tree.map(lambda x: x.sharding, params)
-    opt_sh = jax.tree.map(lambda x: x.sharding, opt_state)
-    example = sampler.batch(0)
-    batch_sh = batch_shardings(example, mesh)
-
-    train_step = make_train_step(graphdef, s, tx, (param_sh, opt_sh, batch_sh))
-
-    checkpoints = CheckpointManager(out / "checkpoints", keep=s.keep_checkpoints, async_save=s.async_checkpoints)
+        state = jax.jit(lambda p: init_train_state(p, tx), out_shardings=state_shardings)(params)
     metadata = {
         "config": to_dict(cfg),
         "bert": {k: dataclasses.asdict(model.tower(k).bert.cfg) for k in ("query", "guideline")},
         "scanned_layers": True,
         "stage": "train-retriever",
     }
-    (out / "config.yaml").write_text(dump_config(cfg))
     start = 0
-    if cfg.resume and checkpoints.latest_step() is not None:
-        target = abstract_target({"params": params, "opt_state": opt_state, "step": np.int64(0)})
-        restored, _ = checkpoints.restore(target, set_aside_damaged=True)
-        params, opt_state, start = restored["params"], restored["opt_state"], int(restored["step"])
-
-    log.start(start, metadata["config"])  # drops what an interrupted run logged after the restored step
+    if cfg.resume:
+        state, start = trainer.restore(state, state_shardings)
+    trainer.begin(start, cfg)
     result: dict[str, Any] = {"losses": {}, "initial_eval": None, "final_eval": None}
 
     def run_eval(step: int, params: Any) -> dict[str, float] | None:
@@ -398,41 +373,33 @@ def train_retriever(cfg: TrainRetrieverConfig, stop_after: int | None = None) ->
             return None
         encoder.update(nnx.merge(graphdef, params))
         metrics = evaluate(encoder, heldout, library)
-        log.write(step, {"key": f"eval/{step}", "eval": metrics})
+        if trainer.writer is not None:
+            trainer.writer.write(step, {"key": f"eval/{step}", "eval": metrics})
         return metrics
 
+    def after_step(step: int, state: TrainState, metrics: dict[str, jax.Array]) -> None:
+        result["losses"][step] = float(metrics["loss"])
+        if s.eval_every and step % s.eval_every == 0 and step != loop.steps:
+            run_eval(step, state["params"])
+
     if start == 0:
-        result["initial_eval"] = run_eval(0, params)
-    end = s.steps if stop_after is None else min(s.steps, start + stop_after)
-    bar = tqdm(total=s.steps, initial=start, desc="train-retriever", unit="step", disable=not cfg.progress)
-    last_time = time.perf_counter()
-    with jax.set_mesh(mesh):
-        for step in range(start, end):
-            batch = put_global_batch(sampler.batch(step), batch_sh)
-            params, opt_state, metrics = train_step(params, opt_state, batch)
-            loss = float(metrics["loss"])
-            result["losses"][step + 1] = loss
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss:.4f}")
-            if (step + 1) % s.log_every == 0 or step + 1 == end:
-                now = time.perf_counter()
-                record = {k: float(v) for k, v in metrics.items()}
-                record.update(key=f"train/{step + 1}", pairs_per_s=s.batch_size / (now - last_time))
-                log.write(step + 1, record)
-            last_time = time.perf_counter()
-            if s.checkpoint_every and ((step + 1) % s.checkpoint_every == 0 or step + 1 == s.steps):
-                state = {"params": params, "opt_state": opt_state, "step": np.int64(step + 1)}
-                checkpoints.save(step + 1, state, metadata)
-                log.flush()
-            if s.eval_every and (step + 1) % s.eval_every == 0 and step + 1 != s.steps:
-                run_eval(step + 1, params)
-    bar.close()
-    checkpoints.close()
-    if end == s.steps:
-        result["final_eval"] = run_eval(s.steps, params)
-        if cfg.export_hf and not cfg.model.projection_dim:
-            result["exported"] = export_towers(nnx.merge(graphdef, params), tokenizer, out / "hf")
-    log.close()
+        result["initial_eval"] = run_eval(0, state["params"])
+    step = retriever_step(graphdef, s, tx)
+    rate = RateMeter("pairs_per_s")
+    state, _ = trainer.fit(
+        state, state_shardings, step, (sampler.batch(n) for n in itertools.count(start)),
+        batch_axes(sampler.whole_library), start=start, total_steps=loop.steps, stop_after=stop_after,
+        metadata=metadata, units=lambda _: s.batch_size,
+        meter=lambda step, pairs: {**rate.measure(pairs), "key": f"train/{step}"}, after_step=after_step,
+    )
+    params = state["params"]
+    if int(state["step"]) == loop.steps:
+        result["final_eval"] = run_eval(loop.steps, params)
+        if loop.export_hf and not cfg.model.projection_dim:
+            trained = nnx.merge(graphdef, params)
+            kinds = ["query"] if trained.guideline_tower is None else ["query", "guideline"]
+            target = trainer.export(lambda directory: export_towers(trained, tokenizer, directory))
+            result["exported"] = [str(target / kind) for kind in kinds] if target is not None else []
     result["params"] = params
     result["graphdef"] = graphdef
     return result
@@ -451,14 +418,14 @@ def export_towers(model: DualEncoder, tokenizer: Tokenizer, directory: Path) -> 
 
 def load_trained(output_dir: str | Path) -> tuple[DualEncoder, TextEncoder, TrainRetrieverConfig]:
     """The dual encoder of the latest checkpoint under ``output_dir`` (built from its config snapshot)."""
-    from gajax.config import from_dict
+    from gajax.config import from_dict, upgrade_moved_keys
 
     checkpoints = CheckpointManager(Path(output_dir) / "checkpoints", async_save=False)
-    cfg = from_dict(TrainRetrieverConfig, checkpoints.metadata()["config"])
+    cfg = from_dict(TrainRetrieverConfig, upgrade_moved_keys(TrainRetrieverConfig, checkpoints.metadata()["config"]))
     model, tokenizer = build_dual_encoder(cfg.model, cfg.train.temperature)
     graphdef, params = nnx.split(model)
-    opt_state = jax.eval_shape(make_optimizer(cfg.train).init, params)
-    target = abstract_target({"params": params, "opt_state": opt_state, "step": np.int64(0)})
+    tx = make_optimizer(cfg.train, cfg.trainer.steps)
+    target = abstract_target(jax.eval_shape(lambda p: init_train_state(p, tx), params))
     restored, _ = checkpoints.restore(target)
     checkpoints.close()
     model = nnx.merge(graphdef, restored["params"])
