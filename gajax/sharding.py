@@ -8,11 +8,9 @@ once per array, so ``embed`` shards over ``fsdp`` in a weight but not in an acti
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
-import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jax
@@ -102,34 +100,11 @@ def make_mesh(cfg: MeshConfig | None = None, devices: Sequence[jax.Device] | Non
     return Mesh(np.asarray(devices).reshape(shape), MESH_AXES, axis_types=axis_types)
 
 
-class _RulesState(threading.local):
-    rules: LogicalRules = DEFAULT_RULES
-
-
-_STATE = _RulesState()
-
-
-@contextlib.contextmanager
-def logical_rules(rules: LogicalRules) -> Iterator[None]:
-    """Use ``rules`` instead of :data:`DEFAULT_RULES` inside the block."""
-    old = _STATE.rules
-    _STATE.rules = rules
-    try:
-        yield
-    finally:
-        _STATE.rules = old
-
-
-def current_rules() -> LogicalRules:
-    """The logical rules in force."""
-    return _STATE.rules
-
-
 def logical_to_spec(
     axes: Sequence[str | None], rules: LogicalRules | None = None, mesh_axes: Sequence[str] = MESH_AXES
 ) -> PartitionSpec:
     """Map logical names to a PartitionSpec, using each mesh axis at most once."""
-    rules = current_rules() if rules is None else rules
+    rules = DEFAULT_RULES if rules is None else rules
     table: dict[str, list[str]] = {}
     for name, target in rules:
         targets = [] if target is None else [target] if isinstance(target, str) else list(target)

@@ -21,11 +21,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from gajax.eval.judges import JudgesConfig, PairwiseJudge, judge_both_orders, llm_backend, make_response_judges
+from gajax.eval.judges import (
+    JudgeSampling,
+    JudgesConfig,
+    PairwiseJudge,
+    judge_both_orders,
+    llm_backend,
+    make_response_judges,
+)
 from gajax.eval.report import write_report
 from gajax.eval.results import EvalError, benchmark_prompts, comparison_slug, read_responses
 from gajax.eval.types import EvalPrompt, ResponseJudge
 from gajax.guide import GuideConfig
+from gajax.llm.backend import LLMConfig
 from gajax.records import ResumableWriter, read_jsonl
 
 CONDITIONS = ("guided", "unguided")
@@ -62,10 +70,14 @@ class EvalConfig:
     """
 
     output: str = "reports/eval"
-    data_dir: str = ""
-    guide: GuideConfig = dataclasses.field(default_factory=GuideConfig)
+    data_dir: str = "data/benchmarks"
+    guide: GuideConfig = dataclasses.field(default_factory=lambda: GuideConfig(batch_size=16))
     benchmarks: tuple[BenchmarkSpec, ...] = ()
-    judges: JudgesConfig = dataclasses.field(default_factory=JudgesConfig)
+    judges: JudgesConfig = dataclasses.field(
+        default_factory=lambda: JudgesConfig(
+            use=("refusal", "llm"), llm=LLMConfig(batch_size=16), action=JudgeSampling(max_tokens=16)
+        )
+    )
     comparisons: tuple[str, ...] = ("guided vs unguided",)
     chunk_size: int = 64
     bootstrap_samples: int = 2000

@@ -20,7 +20,7 @@ import gajax.data
 
 DATA_DIR = Path(gajax.data.__file__).resolve().parent
 SEED_DIR = DATA_DIR / "seed"
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 EVAL_DIRS = [
     REPO_ROOT.parent / "shared" / "data" / "benchmarks",
     REPO_ROOT / "shared" / "data" / "benchmarks",

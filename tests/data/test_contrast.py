@@ -27,7 +27,7 @@ from gajax.retriever.risk import (
 )
 from gajax.seed import load_contrast, seed_data_dir
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 FILES = {
     "train": seed_data_dir() / "contrast_train.jsonl",
     "validation": seed_data_dir() / "contrast_validation.jsonl",

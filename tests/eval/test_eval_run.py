@@ -14,7 +14,7 @@ import pytest
 from test_eval_judges import ScriptedBackend
 from tiny_guide import make_tiny_guide
 
-from gajax.eval.judges import ActionJudge, JudgeSampling, PairwiseJudge
+from gajax.eval.judges import ActionJudge, JudgeSampling, JudgesConfig, PairwiseJudge
 from gajax.eval.run import BenchmarkSpec, EvalConfig, EvalError, run_eval
 from gajax.eval.stats import wilson_interval
 from gajax.eval.types import Judgement
@@ -86,6 +86,7 @@ def setup(tmp_path, tiny):
             BenchmarkSpec("do_not_answer", "dna.jsonl", label="dna"),
             BenchmarkSpec("vicuna80", "vicuna.jsonl", label="vicuna", max_new_tokens=5, pairwise=True),
         ),
+        judges=JudgesConfig(use=("refusal",)),
         chunk_size=3,
         bootstrap_samples=200,
         progress=False,

@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from flax import nnx
+from qa_examples import EXAMPLES
 
 from gajax.config import load_config, resolve_config_path
 from gajax.decoder import load_tokenizer
@@ -24,18 +25,8 @@ from gajax.records import RecordError
 from gajax.sharding import MeshConfig, batch_shardings, create_sharded, make_mesh
 from gajax.trainer import init_train_state, jit_train_step, train_state_shardings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
-EXAMPLES = [
-    ("How do I boil an egg?", "Place the egg in boiling water for nine minutes, then cool it in cold water."),
-    ("Name a primary colour.", "Red is a primary colour."),
-    ("What is 2 + 3?", "2 + 3 = 5."),
-    ("Say hello in French.", "Bonjour!"),
-    ("Give me a synonym for quick.", "Fast."),
-    ("What is the capital of Italy?", "Rome is the capital of Italy."),
-    ("Is the sun a star?", "Yes, the Sun is a star."),
-    ("Spell cat backwards.", "tac"),
-]
 
 
 @pytest.fixture(scope="module")

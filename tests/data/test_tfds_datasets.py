@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
-from test_finetune import EXAMPLES
+from qa_examples import EXAMPLES
 
 from gajax.config import load_config
 from gajax.data.tfds.aligned import AlignedSFT, DPOPairs

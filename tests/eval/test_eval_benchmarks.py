@@ -22,7 +22,7 @@ from gajax.eval.benchmarks import (
 from gajax.eval.types import EvalPrompt
 from gajax.records import RecordError, content_id
 
-SHARED = Path(__file__).parents[2] / "shared" / "data" / "benchmarks"
+SHARED = Path(__file__).parents[3] / "shared" / "data" / "benchmarks"
 DNA_AREAS = {
     "Information Hazards": 248,
     "Malicious Uses": 243,
