@@ -274,3 +274,16 @@ def load_benchmark(name: str, path: str | Path) -> list[EvalPrompt]:
     if name not in BENCHMARKS:
         raise ValueError(f"unknown benchmark {name!r}; known: {', '.join(sorted(BENCHMARKS))}")
     return BENCHMARKS[name](path)
+
+
+def load_eval_prompts(source: str) -> list[EvalPrompt]:
+    """The :class:`EvalPrompt` records of a prepared ``eval_prompts`` dataset, e.g.
+    ``tfds:eval_prompts/vicuna80@DATA_DIR`` (see :mod:`gajax.data.tfds.source`)."""
+    from gajax.data.tfds.eval_prompts import SHOULD_REFUSE  # TFDS loads only when a dataset is read
+    from gajax.data.tfds.source import read_records
+
+    refuse = {v: k for k, v in SHOULD_REFUSE.items()}
+    return [
+        EvalPrompt(r["id"], r["prompt"], r["group"], refuse[r["should_refuse"]])
+        for r in read_records(source, {"id": str, "prompt": str, "group": str, "should_refuse": int})
+    ]

@@ -15,11 +15,11 @@ from qa_examples import EXAMPLES
 from gajax.config import load_config
 from gajax.data.tfds.aligned import AlignedSFT, DPOPairs
 from gajax.data.tfds.build import BuildTfdsConfig, run_build_tfds
-from gajax.data.tfds.eval_prompts import EvalPrompts, load_eval_prompts
+from gajax.data.tfds.eval_prompts import EvalPrompts
 from gajax.data.tfds.library import GuidelineLibrary, GuidelinePairs
 from gajax.data.tfds.provenance import DatasetSourceError
 from gajax.data.tfds.source import read_records
-from gajax.eval.benchmarks import load_benchmark
+from gajax.eval.benchmarks import load_benchmark, load_eval_prompts
 from gajax.finetune.train import FinetuneConfig, prepare_rows, run_finetune
 from gajax.library import Guideline, Library, ngram_hash_embed
 from gajax.records import RecordError, content_id
@@ -201,7 +201,7 @@ def test_eval_prompts_from_manual_dir(tmp_path: Path):
         assert metadata["sources"][0]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
 
     with pytest.raises(RecordError, match=r"none of \['xstest_prompts.csv'\] is there"):
-        EvalPrompts(config="xstest", data_dir=data_dir).download_and_prepare(
+        EvalPrompts(config="xstest", data_dir=data_dir, loader=load_benchmark).download_and_prepare(
             download_config=tfds.download.DownloadConfig(manual_dir=manual))
 
 
@@ -213,8 +213,8 @@ def test_retriever_reads_tfds_library_and_pairs_like_jsonl(tmp_path: Path):
         {"input_id": f"in{i}", "prompt": f"prompt {i}", "guideline_ids": [guidelines[i].id, guidelines[5 - i].id]}
         for i in range(5)])
     data_dir = tmp_path / "tfds"
-    GuidelineLibrary(library_dir=tmp_path / "lib", data_dir=data_dir).download_and_prepare()
-    GuidelinePairs(library_dir=tmp_path / "lib", pairs=pairs, data_dir=data_dir).download_and_prepare()
+    GuidelineLibrary(library=Library.load(tmp_path / "lib"), data_dir=data_dir).download_and_prepare()
+    GuidelinePairs(library=Library.load(tmp_path / "lib"), pairs=pairs, data_dir=data_dir).download_and_prepare()
     from_jsonl = load_library(tmp_path / "lib" / "guidelines.jsonl")
     from_tfds = load_library(f"tfds:guideline_library@{data_dir}")
     assert from_tfds == from_jsonl

@@ -43,9 +43,9 @@ def test_library_and_pairs_round_trip(tmp_path: Path):
     ]
     write_jsonl(tmp_path / "pairs.jsonl", pairs)
     data_dir = tmp_path / "tfds"
-    GuidelineLibrary(library_dir=tmp_path / "lib", data_dir=data_dir).download_and_prepare()
+    GuidelineLibrary(library=Library.load(tmp_path / "lib"), data_dir=data_dir).download_and_prepare()
     GuidelinePairs(
-        library_dir=tmp_path / "lib", pairs=tmp_path / "pairs.jsonl", data_dir=data_dir
+        library=Library.load(tmp_path / "lib"), pairs=tmp_path / "pairs.jsonl", data_dir=data_dir
     ).download_and_prepare()
     assert list((data_dir / "guideline_library" / "1.0.0").glob("*.array_record*"))
 
@@ -77,7 +77,7 @@ def test_pairs_with_unknown_ids_refused(tmp_path: Path):
     _library(tmp_path / "lib")
     write_jsonl(tmp_path / "pairs.jsonl", [{"input_id": "a", "prompt": "p", "guideline_ids": ["nope"]}])
     builder = GuidelinePairs(
-        library_dir=tmp_path / "lib", pairs=tmp_path / "pairs.jsonl", data_dir=tmp_path / "t"
+        library=Library.load(tmp_path / "lib"), pairs=tmp_path / "pairs.jsonl", data_dir=tmp_path / "t"
     )
     with pytest.raises(LibraryError, match="record 1 names guideline ids not in"):
         builder.download_and_prepare()

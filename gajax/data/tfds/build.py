@@ -42,6 +42,13 @@ class BuildTfdsConfig:
             raise ValueError(f"validation_fraction applies to aligned_sft and dpo_pairs, not {self.dataset}")
 
 
+def _library(cfg: BuildTfdsConfig) -> Any:
+    """The library ``cfg.library`` names, loaded (and so checked), or None when it names none."""
+    from gajax.library import Library
+
+    return Library.load(cfg.library) if cfg.library else None
+
+
 def make_builder(cfg: BuildTfdsConfig) -> Any:
     """The TFDS builder ``cfg`` names, given its source files."""
     name, _, config = cfg.dataset.partition("/")
@@ -49,11 +56,11 @@ def make_builder(cfg: BuildTfdsConfig) -> Any:
     if name == "guideline_library":
         from gajax.data.tfds.library import GuidelineLibrary
 
-        return GuidelineLibrary(library_dir=cfg.library or None, **common)
+        return GuidelineLibrary(library=_library(cfg), **common)
     if name == "guideline_pairs":
         from gajax.data.tfds.library import GuidelinePairs
 
-        return GuidelinePairs(library_dir=cfg.library or None, pairs=cfg.pairs or None, **common)
+        return GuidelinePairs(library=_library(cfg), pairs=cfg.pairs or None, **common)
     if name == "eval_prompts":
         from gajax.data.tfds.eval_prompts import EvalPrompts
 
@@ -62,7 +69,9 @@ def make_builder(cfg: BuildTfdsConfig) -> Any:
             raise ValueError(f"dataset=eval_prompts/<benchmark> needs a benchmark, one of {names}")
         if not cfg.manual_dir:
             raise ValueError(f"dataset={cfg.dataset} reads manual_dir=DIR, the directory with the benchmark file")
-        return EvalPrompts(config=config, **common)
+        from gajax.eval.benchmarks import load_benchmark
+
+        return EvalPrompts(config=config, loader=load_benchmark, **common)
     from gajax.data.tfds.aligned import AlignedSFT, DPOPairs
 
     fraction = cfg.validation_fraction

@@ -3,29 +3,28 @@
 The benchmark files are not downloaded: put them in a directory and pass it as TFDS's manual directory::
 
     config = tfds.download.DownloadConfig(manual_dir="benchmarks")
-    EvalPrompts(config="do_not_answer", data_dir="tfds").download_and_prepare(download_config=config)
-    prompts = load_eval_prompts("tfds:eval_prompts/do_not_answer@tfds")   # list[EvalPrompt]
+    EvalPrompts(config="do_not_answer", data_dir="tfds", loader=load_benchmark).download_and_prepare(
+        download_config=config)
+    prompts = load_eval_prompts("tfds:eval_prompts/do_not_answer@tfds")   # both from gajax.eval.benchmarks
 
-One config per benchmark, each parsed by :func:`gajax.eval.benchmarks.load_benchmark`; the first of its file names
-found in the manual directory is read (see ``MANUAL_DOWNLOAD_INSTRUCTIONS``). Features: ``id``, ``prompt``,
-``group`` (risk area, category, subset, ...) and ``should_refuse`` as int8: ``1`` the prompt should be refused,
-``0`` it should be answered, ``-1`` the benchmark does not say (TFDS has no optional bool). One split, ``test``, in
-the order of the source file. Where the data came from (paths, sha256) is in ``builder.info.metadata``.
-"""
+One config per benchmark, each parsed by the ``loader`` the builder is given (``gajax build-tfds`` passes
+:func:`gajax.eval.benchmarks.load_benchmark`: the builder packs records and never imports the eval stage); the first
+of its file names found in the manual directory is read (see ``MANUAL_DOWNLOAD_INSTRUCTIONS``). Features: ``id``,
+``prompt``, ``group`` (risk area, category, subset, ...) and ``should_refuse`` as int8: ``1`` the prompt should be
+refused, ``0`` it should be answered, ``-1`` the benchmark does not say (TFDS has no optional bool). One split,
+``test``, in the order of the source file. Where the data came from (paths, sha256) is in ``builder.info.metadata``."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import tensorflow_datasets as tfds
 
 from gajax.data.tfds.provenance import SourcedBuilder
-from gajax.data.tfds.source import read_records
-from gajax.eval.types import EvalPrompt
 from gajax.records import RecordError
 
 SHOULD_REFUSE = {True: 1, False: 0, None: -1}
@@ -40,8 +39,22 @@ class EvalPromptsConfig(tfds.core.BuilderConfig):
     filenames: tuple[str, ...] = ("prompts.jsonl",)
 
 
+class PromptRecord(Protocol):
+    """What the builder reads of a parsed prompt (:class:`gajax.eval.types.EvalPrompt` is one)."""
+
+    id: str
+    prompt: str
+    group: str
+    should_refuse: bool | None
+
+
+PromptLoader = Callable[[str, Path], Sequence[PromptRecord]]
+
+
 class EvalPrompts(SourcedBuilder):
-    """Evaluation prompts of one benchmark per config: ``id``, ``prompt``, ``group``, ``should_refuse`` (int8)."""
+    """Evaluation prompts of one benchmark per config: ``id``, ``prompt``, ``group``, ``should_refuse`` (int8).
+
+    Building needs ``loader(benchmark, path)``, the parser of the config's benchmark file; reading does not."""
 
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES: ClassVar[dict[str, str]] = {"1.0.0": "Benchmark prompts from local files."}
@@ -88,6 +101,10 @@ class EvalPrompts(SourcedBuilder):
     jsonl: prompts.jsonl with a prompt (and optional id) per line.
     """
 
+    def __init__(self, *, loader: PromptLoader | None = None, **kwargs: Any):
+        self.loader = loader
+        super().__init__(**kwargs)
+
     def _info(self) -> tfds.core.DatasetInfo:
         text = tfds.features.Text()
         return self.dataset_info(
@@ -113,24 +130,18 @@ class EvalPrompts(SourcedBuilder):
         return {"benchmark": self.builder_config.benchmark}
 
     def _split_generators(self, dl_manager: Any) -> dict[str, Iterator[tuple[int, dict[str, Any]]]]:
-        from gajax.eval.benchmarks import load_benchmark
-
+        if self.loader is None:
+            raise RecordError(
+                f"eval_prompts/{self.builder_config.name}: building needs loader=... (the benchmark parser, "
+                "gajax.eval.benchmarks.load_benchmark); gajax build-tfds passes it"
+            )
         manual_dir = Path(dl_manager.manual_dir)
-        prompts = load_benchmark(self.builder_config.benchmark, self.benchmark_path(manual_dir))
+        prompts = self.loader(self.builder_config.benchmark, self.benchmark_path(manual_dir))
         self.record_provenance(manual_dir, examples=len(prompts))
         return {"test": self._generate_examples(prompts)}
 
-    def _generate_examples(self, prompts: list[EvalPrompt]) -> Iterator[tuple[int, dict[str, Any]]]:
+    def _generate_examples(self, prompts: Sequence[PromptRecord]) -> Iterator[tuple[int, dict[str, Any]]]:
         for position, p in enumerate(prompts):
             yield position, {"id": p.id, "prompt": p.prompt, "group": p.group,
                              "should_refuse": SHOULD_REFUSE[p.should_refuse]}
 
-
-def load_eval_prompts(source: str) -> list[EvalPrompt]:
-    """The :class:`EvalPrompt` records of a prepared ``eval_prompts`` dataset, e.g.
-    ``tfds:eval_prompts/vicuna80@DATA_DIR`` (see :mod:`gajax.data.tfds.source`)."""
-    refuse = {v: k for k, v in SHOULD_REFUSE.items()}
-    return [
-        EvalPrompt(r["id"], r["prompt"], r["group"], refuse[r["should_refuse"]])
-        for r in read_records(source, {"id": str, "prompt": str, "group": str, "should_refuse": int})
-    ]

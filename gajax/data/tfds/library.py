@@ -2,28 +2,31 @@
 
 Build from plain files, read back with random access and no TensorFlow::
 
-    GuidelineLibrary(library_dir="library", data_dir="tfds").download_and_prepare()
-    GuidelinePairs(library_dir="library", pairs="pairs.jsonl", data_dir="tfds").download_and_prepare()
+    library = Library.load("library")                       # gajax.library: checks manifest, hashes, shapes
+    GuidelineLibrary(library=library, data_dir="tfds").download_and_prepare()
+    GuidelinePairs(library=library, pairs="pairs.jsonl", data_dir="tfds").download_and_prepare()
     records = tfds.data_source("guideline_library", data_dir="tfds", split="train")
 
-Importing this module registers both builders with TFDS. The library builder re-checks the library (manifest,
-hashes, shapes) before writing; the pairs builder refuses pairs that name a guideline id the library lacks. Examples
-keep the order of the library and of the pairs file (keys are positions), so a trainer reading them sees the same
-rows as one reading the JSONL files.
-"""
+Importing this module registers both builders with TFDS. They are handed a loaded library (``gajax build-tfds``
+loads it, which re-checks its manifest, hashes and shapes) and never import the library stage; the pairs builder
+refuses pairs that name a guideline id the library lacks. Examples keep the order of the library and of the pairs
+file (keys are positions), so a trainer reading them sees the same rows as one reading the JSONL files."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
-from gajax.library import Library, LibraryError
+from gajax.integrity import LibraryError
 from gajax.records import read_jsonl
+
+if TYPE_CHECKING:
+    from gajax.library import Library
 
 _FILE_FORMAT = "array_record"
 
@@ -41,8 +44,8 @@ class GuidelineLibrary(_Builder):
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES: ClassVar[dict[str, str]] = {"1.0.0": "Guideline records with embeddings."}
 
-    def __init__(self, *, library_dir: str | Path | None = None, **kwargs: Any):
-        self.library_dir = Path(library_dir) if library_dir else None
+    def __init__(self, *, library: Library | None = None, **kwargs: Any):
+        self.library = library
         kwargs.setdefault("file_format", _FILE_FORMAT)
         super().__init__(**kwargs)
 
@@ -67,9 +70,9 @@ class GuidelineLibrary(_Builder):
         )
 
     def _split_generators(self, dl_manager: Any) -> dict[str, Iterator[tuple[int, dict[str, Any]]]]:
-        if self.library_dir is None:
-            raise LibraryError("GuidelineLibrary needs library_dir=... to build")
-        return {"train": self._generate_examples(Library.load(self.library_dir))}
+        if self.library is None:
+            raise LibraryError("GuidelineLibrary needs library=... (a loaded gajax.library.Library) to build")
+        return {"train": self._generate_examples(self.library)}
 
     def _generate_examples(self, library: Library) -> Iterator[tuple[int, dict[str, Any]]]:
         for position, (g, row) in enumerate(zip(library.guidelines, library.embeddings, strict=True)):
@@ -84,10 +87,8 @@ class GuidelinePairs(_Builder):
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES: ClassVar[dict[str, str]] = {"1.0.0": "(input, guidelines) pairs after the merge map."}
 
-    def __init__(
-        self, *, library_dir: str | Path | None = None, pairs: str | Path | None = None, **kwargs: Any
-    ):
-        self.library_dir = Path(library_dir) if library_dir else None
+    def __init__(self, *, library: Library | None = None, pairs: str | Path | None = None, **kwargs: Any):
+        self.library = library
         self.pairs = Path(pairs) if pairs else None
         kwargs.setdefault("file_format", _FILE_FORMAT)
         super().__init__(**kwargs)
@@ -109,10 +110,11 @@ class GuidelinePairs(_Builder):
         )
 
     def _split_generators(self, dl_manager: Any) -> dict[str, Iterator[tuple[int, dict[str, Any]]]]:
-        if self.library_dir is None or self.pairs is None:
-            raise LibraryError("GuidelinePairs needs library_dir=... and pairs=... to build")
-        library = Library.load(self.library_dir)
-        return {"train": self._generate_examples(library, self.pairs)}
+        if self.library is None or self.pairs is None:
+            raise LibraryError(
+                "GuidelinePairs needs library=... (a loaded gajax.library.Library) and pairs=... to build"
+            )
+        return {"train": self._generate_examples(self.library, self.pairs)}
 
     def _generate_examples(self, library: Library, pairs: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         texts = {g.id: g.text for g in library.guidelines}
@@ -121,7 +123,7 @@ class GuidelinePairs(_Builder):
             missing = [g for g in record["guideline_ids"] if g not in texts]
             if missing:
                 raise LibraryError(
-                    f"{pairs}: record {lineno} names guideline ids not in {self.library_dir}: {missing}"
+                    f"{pairs}: record {lineno} names guideline ids not in the library: {missing}"
                 )
             yield (
                 lineno,
