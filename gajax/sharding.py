@@ -35,6 +35,7 @@ DEFAULT_RULES: LogicalRules = (
     ("embed", "fsdp"),
     ("head_dim", None),
     ("norm", None),
+    ("lora_rank", None),
 )
 
 

@@ -2,9 +2,10 @@
 
 :func:`start` joins the distributed job and builds the mesh. A trainer supplies what is its own: a gradient function
 (:func:`loss_gradients` of a loss, or its own with accumulation), its state (``{"params", "opt_state", "step"}``
-from :func:`init_train_state`; only the params it hands over are trained, so a frozen base or a LoRA adapter is a
-matter of which params go in), a batch source (host arrays, a pure function of the step so a resumed run sees the
-same data) with the logical axes of each array, and what to do after a step (evaluation, loss records).
+from :func:`init_train_state`; only the params it hands over are trained and saved, so a LoRA run hands over its
+adapter and gives the frozen base to ``fit(frozen=...)``), a batch source (host arrays, a pure function of the step
+so a resumed run sees the same data) with the logical axes of each array, and what to do after a step (evaluation,
+loss records).
 :class:`Trainer` owns the rest: the mesh's batch placement (:func:`gajax.sharding.put_batch`), the jitted step with
 the old state donated (:func:`jit_train_step`, also what ``gajax aot`` lowers), Orbax checkpoints with resume,
 SIGTERM and a divergence stop, step logging (loss, throughput; tokens/s/chip and MFU for decoders via
@@ -136,11 +137,14 @@ def make_step(grad_fn: GradFn, tx: optax.GradientTransformation) -> StepFn:
     return step
 
 
-def jit_train_step(step: StepFn, state_shardings: Any, batch_shardings: Any, mesh: Mesh) -> Callable[..., Any]:
-    """``jax.jit`` a train step with explicit shardings, donating the old state (``gajax aot`` lowers this)."""
+def jit_train_step(step: StepFn, state_shardings: Any, batch_shardings: Any, mesh: Mesh,
+                   frozen_shardings: Any = None) -> Callable[..., Any]:
+    """``jax.jit`` a train step with explicit shardings, donating the old state (``gajax aot`` lowers this).
+    With ``frozen_shardings`` the step takes a third argument: parameters it reads but never trains (a LoRA
+    run's base weights), neither donated nor saved."""
     replicated = NamedSharding(mesh, PartitionSpec())
-    return jax.jit(step, in_shardings=(state_shardings, batch_shardings), out_shardings=(state_shardings, replicated),
-                   donate_argnames=("state",))
+    ins = (state_shardings, batch_shardings) + (() if frozen_shardings is None else (frozen_shardings,))
+    return jax.jit(step, in_shardings=ins, out_shardings=(state_shardings, replicated), donate_argnames=("state",))
 
 
 # ------------------------------------------------------------------------------------------------- the loop
@@ -219,6 +223,8 @@ class Trainer:
         prepare: Callable[[Batch], Batch] | None = None,
         after_step: Callable[[int, TrainState, Metrics], None] | None = None,
         describe: Callable[[dict[str, Any]], str] | None = None,
+        frozen: Any = None,
+        frozen_shardings: Any = None,
     ) -> tuple[TrainState, dict[str, Any]]:
         """Train from step ``start`` to ``total_steps`` (or ``stop_after`` steps, ending as an interruption
         would: no final checkpoint); returns the state and the last logged metrics.
@@ -227,12 +233,16 @@ class Trainer:
         ``prepare`` completes a placed batch (e.g. a frozen reference's log-probs); ``units(batch)`` counts the
         work of a batch (tokens, pairs) for ``meter(step, units) -> throughput metrics`` at each log;
         ``after_step(step, state, metrics)`` runs after every step; ``describe(metrics)`` is the log line;
-        ``metadata`` goes into every checkpoint. Call :meth:`begin` first.
+        ``metadata`` goes into every checkpoint; ``frozen`` (laid out as ``frozen_shardings``) is handed to every
+        step as its third argument and never trained or saved (see :func:`jit_train_step`). Call :meth:`begin`
+        first.
         """
         cfg = self.cfg
         end = total_steps if stop_after is None else min(total_steps, start + stop_after)
         shardings = batch_shardings(self.mesh, batch_axes)
-        step_fn = jit_train_step(step, state_shardings, shardings, self.mesh)
+        step_fn = jit_train_step(step, state_shardings, shardings, self.mesh,
+                                 None if frozen is None else frozen_shardings)
+        extra = () if frozen is None else (frozen,)
         metadata = metadata or {}
         preemption = _Preemption(self.checkpoints is not None)
         metrics: dict[str, Any] = {}
@@ -248,7 +258,7 @@ class Trainer:
                     batch = put_batch(host, shardings)
                     if prepare is not None:
                         batch = prepare(batch)
-                    state, step_metrics = step_fn(state, batch)
+                    state, step_metrics = step_fn(state, batch, *extra)
                     current += 1
                     bar.update(1)
                     if after_step is not None:

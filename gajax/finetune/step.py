@@ -17,7 +17,7 @@ import optax
 from flax import nnx
 
 from gajax.finetune.losses import PreferenceLoss, dpo_loss, sequence_log_probs, token_log_probs
-from gajax.trainer import Batch, StepFn, TrainState, apply_gradients
+from gajax.trainer import Batch, Metrics, StepFn, TrainState, apply_gradients
 
 ROW_KEYS = ("inputs", "targets", "loss_mask", "segment_ids", "positions")
 
@@ -31,33 +31,46 @@ def batch_axes(mode: str) -> dict[str, tuple[str | None, ...]]:
     return axes
 
 
-def _forward(graphdef: nnx.GraphDef, params: nnx.State, mb: Batch) -> jax.Array:
-    model = nnx.merge(graphdef, params)
-    logits, _ = model(mb["inputs"], positions=mb["positions"], segment_ids=mb.get("segment_ids"))
+def _forward(graphdef: nnx.GraphDef, params: nnx.State, mb: Batch, frozen: nnx.State | None = None,
+             dropout_key: jax.Array | None = None) -> jax.Array:
+    """Logits of a micro-batch; ``frozen`` completes ``params`` (a LoRA run's base), ``dropout_key`` drops the
+    adapters' inputs."""
+    model = nnx.merge(graphdef, params, *(() if frozen is None else (frozen,)))
+    logits, _ = model(mb["inputs"], positions=mb["positions"], segment_ids=mb.get("segment_ids"),
+                      dropout_key=dropout_key)
     return logits
 
 
-def make_sft_step(graphdef: nnx.GraphDef, tx: optax.GradientTransformation) -> StepFn:
-    """``step(state, batch) -> (state, metrics)`` for masked next-token cross-entropy."""
+def _dropout_keys(seed: int | None, step: jax.Array, accum: int) -> jax.Array | None:
+    """One dropout key per micro-batch, a function of (seed, step) so a resumed run drops the same inputs."""
+    if seed is None:
+        return None
+    return jax.random.split(jax.random.fold_in(jax.random.key(seed), step), accum)
 
-    def step(state: TrainState, batch: Batch) -> tuple[TrainState, dict[str, jax.Array]]:
-        def micro_grads(mb: Batch) -> tuple[Any, jax.Array, jax.Array]:
+
+def make_sft_step(graphdef: nnx.GraphDef, tx: optax.GradientTransformation, dropout_seed: int | None = None) -> StepFn:
+    """``step(state, batch, frozen=None) -> (state, metrics)`` for masked next-token cross-entropy; ``frozen``
+    holds untrained parameters (a LoRA run's base), ``dropout_seed`` turns on LoRA dropout."""
+
+    def step(state: TrainState, batch: Batch, frozen: nnx.State | None = None) -> tuple[TrainState, Metrics]:
+        def micro_grads(mb: Batch, key: jax.Array | None) -> tuple[Any, jax.Array, jax.Array]:
             def nll(params: nnx.State) -> jax.Array:
-                logp = token_log_probs(_forward(graphdef, params, mb), mb["targets"])
+                logp = token_log_probs(_forward(graphdef, params, mb, frozen, key), mb["targets"])
                 return -jnp.sum(logp * mb["loss_mask"])
 
             value, grads = jax.value_and_grad(nll)(state["params"])
             return grads, value, jnp.sum(mb["loss_mask"])
 
-        def accumulate(carry: Any, mb: Batch) -> tuple[Any, None]:
-            grads, nll_sum, count = micro_grads(mb)
+        def accumulate(carry: Any, xs: Any) -> tuple[Any, None]:
+            grads, nll_sum, count = micro_grads(*xs)
             return jax.tree.map(jnp.add, carry, (grads, nll_sum, count)), None
 
+        keys = _dropout_keys(dropout_seed, state["step"], batch["inputs"].shape[0])
         if batch["inputs"].shape[0] == 1:  # no accumulation: no zero buffer, no adds
-            grads, nll_sum, count = micro_grads(jax.tree.map(lambda a: a[0], batch))
+            grads, nll_sum, count = micro_grads(jax.tree.map(lambda a: a[0], batch), None if keys is None else keys[0])
         else:
             zeros = (jax.tree.map(jnp.zeros_like, state["params"]), jnp.zeros(()), jnp.zeros(()))
-            (grads, nll_sum, count), _ = jax.lax.scan(accumulate, zeros, batch)
+            (grads, nll_sum, count), _ = jax.lax.scan(accumulate, zeros, (batch, keys))
         denom = jnp.maximum(count, 1).astype(jnp.float32)
         grads = jax.tree.map(lambda g: g / denom, grads)
         new_state, grad_norm = apply_gradients(tx, state, grads)
@@ -66,11 +79,11 @@ def make_sft_step(graphdef: nnx.GraphDef, tx: optax.GradientTransformation) -> S
     return step
 
 
-def make_sequence_logp(graphdef: nnx.GraphDef) -> Callable[[nnx.State, Batch], jax.Array]:
-    """``logp(params, batch) -> (batch,)`` summed completion log-probs (reference pass for DPO)."""
+def make_sequence_logp(graphdef: nnx.GraphDef) -> Callable[..., jax.Array]:
+    """``logp(params, batch, frozen=None) -> (batch,)`` summed completion log-probs (reference pass for DPO)."""
 
-    def logp(params: nnx.State, batch: Batch) -> jax.Array:
-        return sequence_log_probs(_forward(graphdef, params, batch), batch["targets"], batch["loss_mask"])
+    def logp(params: nnx.State, batch: Batch, frozen: nnx.State | None = None) -> jax.Array:
+        return sequence_log_probs(_forward(graphdef, params, batch, frozen), batch["targets"], batch["loss_mask"])
 
     return logp
 
@@ -81,17 +94,21 @@ def make_dpo_step(
     beta: float,
     label_smoothing: float,
     loss_type: PreferenceLoss = "sigmoid",
+    dropout_seed: int | None = None,
 ) -> StepFn:
-    """``step(state, batch) -> (state, metrics)``; each micro-batch holds chosen rows then rejected rows (one
+    """``step(state, batch, frozen=None) -> (state, metrics)`` (``frozen`` and ``dropout_seed`` as for
+    :func:`make_sft_step`); each micro-batch holds chosen rows then rejected rows (one
     forward pass) and their precomputed reference log-probs (sums) in ``batch["reference_logps"]``. For ``ipo``
     the policy and reference log-probs are averaged over each completion's tokens, as TRL does."""
 
-    def step(state: TrainState, batch: Batch) -> tuple[TrainState, dict[str, jax.Array]]:
+    def step(state: TrainState, batch: Batch, frozen: nnx.State | None = None) -> tuple[TrainState, Metrics]:
         accum = batch["inputs"].shape[0]
 
-        def micro(grads_sum: Any, mb: Batch) -> tuple[Any, dict[str, jax.Array]]:
+        def micro(grads_sum: Any, xs: Any) -> tuple[Any, dict[str, jax.Array]]:
+            mb, key = xs
+
             def loss_fn(params: nnx.State) -> tuple[jax.Array, dict[str, jax.Array]]:
-                logps = sequence_log_probs(_forward(graphdef, params, mb), mb["targets"], mb["loss_mask"])
+                logps = sequence_log_probs(_forward(graphdef, params, mb, frozen, key), mb["targets"], mb["loss_mask"])
                 ref = mb["reference_logps"]
                 if loss_type == "ipo":
                     tokens = jnp.maximum(mb["loss_mask"].sum(axis=-1), 1).astype(jnp.float32)
@@ -105,7 +122,8 @@ def make_dpo_step(
             return jax.tree.map(jnp.add, grads_sum, grads), metrics
 
         zeros = jax.tree.map(jnp.zeros_like, state["params"])
-        grads, metrics = jax.lax.scan(micro, zeros, batch)
+        keys = _dropout_keys(dropout_seed, state["step"], accum)
+        grads, metrics = jax.lax.scan(micro, zeros, (batch, keys))
         grads = jax.tree.map(lambda g: g / accum, grads)
         new_state, grad_norm = apply_gradients(tx, state, grads)
         metrics = jax.tree.map(jnp.mean, metrics)
@@ -116,9 +134,9 @@ def make_dpo_step(
 
 def finetune_step(
     graphdef: nnx.GraphDef, tx: optax.GradientTransformation, mode: str, beta: float = 0.1,
-    label_smoothing: float = 0.0, loss_type: PreferenceLoss = "sigmoid",
+    label_smoothing: float = 0.0, loss_type: PreferenceLoss = "sigmoid", dropout_seed: int | None = None,
 ) -> StepFn:
     """The train step of ``gajax sft`` (``mode="sft"``) or ``gajax dpo`` (with its DPO settings)."""
     if mode == "sft":
-        return make_sft_step(graphdef, tx)
-    return make_dpo_step(graphdef, tx, beta, label_smoothing, loss_type)
+        return make_sft_step(graphdef, tx, dropout_seed)
+    return make_dpo_step(graphdef, tx, beta, label_smoothing, loss_type, dropout_seed)

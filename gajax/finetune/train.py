@@ -38,10 +38,20 @@ from gajax.finetune.data import (
 from gajax.finetune.losses import PreferenceLoss
 from gajax.finetune.step import batch_axes, finetune_step, make_sequence_logp
 from gajax.models.llama import LlamaConfig
+from gajax.models.lora import (
+    LoRAConfig,
+    LoRAParam,
+    adapter_off,
+    add_lora,
+    base_info,
+    check_adapter_base,
+    lora_params,
+    merge_lora,
+)
 from gajax.optimizer import OptimizerConfig, build_optimizer
 from gajax.perf import StepMeter
 from gajax.resume import ResumeMode, check_resume
-from gajax.sharding import MeshConfig, batch_shardings, check_batch_divides, put_batch
+from gajax.sharding import MeshConfig, batch_shardings, check_batch_divides, put_batch, state_shardings
 from gajax.trainer import Trainer, TrainerConfig, init_train_state, start, train_state_shardings
 
 log = logging.getLogger("gajax.finetune")
@@ -129,6 +139,7 @@ class FinetuneConfig:
     optimizer: OptimizerConfig = dataclasses.field(default_factory=OptimizerConfig)
     dpo: DPOSettings = dataclasses.field(default_factory=DPOSettings)
     tpu: TpuConfig = dataclasses.field(default_factory=TpuConfig)
+    lora: LoRAConfig = dataclasses.field(default_factory=LoRAConfig)
     resume: ResumeMode = "auto"  # force: continue a checkpoint made with other data or settings
 
 
@@ -142,6 +153,8 @@ def resume_settings(cfg: FinetuneConfig, mode: str, data_hash: str) -> dict[str,
                 "optimizer": config["optimizer"], "model": {"weights": cfg.model.weights}}
     if mode == "dpo":
         settings["dpo"] = config["dpo"]
+    if cfg.lora.rank:
+        settings["lora"] = config["lora"]
     return settings
 
 
@@ -163,9 +176,11 @@ def _records(cfg: DataConfig, fields: tuple[str, ...]) -> list[dict[str, Any]]:
 
 
 def _reference_log_probs(
-    graphdef: nnx.GraphDef, params: nnx.State, rows: dict[str, np.ndarray], micro: int, mesh: Mesh
+    graphdef: nnx.GraphDef, params: nnx.State, base: nnx.State | None, rows: dict[str, np.ndarray], micro: int,
+    mesh: Mesh,
 ) -> np.ndarray:
-    """Sequence log-probs of every row under the initial (reference) parameters, in one pass."""
+    """Sequence log-probs of every row under the initial (reference) parameters (``base``: a LoRA run's frozen
+    base, its adapter still zero), in one pass."""
     logp = jax.jit(make_sequence_logp(graphdef))
     shardings = batch_shardings(mesh, dict.fromkeys(rows, ("batch", "length")))
     out = np.zeros(len(rows["inputs"]), np.float32)
@@ -176,7 +191,7 @@ def _reference_log_probs(
             if n < micro:  # pad the last chunk to a compiled shape
                 chunk = {k: np.concatenate([v, np.zeros((micro - n, *v.shape[1:]), v.dtype)]) for k, v in chunk.items()}
             placed = put_batch(chunk, shardings)
-            out[start : start + n] = np.asarray(logp(params, placed))[:n]
+            out[start : start + n] = np.asarray(logp(params, placed, base))[:n]
     return out
 
 
@@ -255,28 +270,40 @@ def _run(cfg: FinetuneConfig, mode: str, mesh: Mesh, trainer: Trainer) -> dict[s
     )
 
     arch = model.cfg
-    graphdef, params = nnx.split(model)
+    lora = cfg.lora.rank > 0
+    base = base_shardings = None
+    if lora:  # only the adapter is trained and saved; the base is frozen and shared by DPO's reference
+        base_meta = base_info(cfg.model.weights, cfg.model.arch, nnx.state(model))
+        add_lora(model, cfg.lora, cfg.model.seed)
+        graphdef, params, base = nnx.split(model, LoRAParam, ...)
+        base_shardings = state_shardings(base, mesh)
+        log.warning("%s: LoRA rank %d on %s: %d adapter parameters", mode, cfg.lora.rank, " ".join(cfg.lora.targets),
+                    lora_params(model))
+    else:
+        graphdef, params = nnx.split(model)
     frozen_reference = mode == "dpo" and not cfg.dpo.precompute_ref_log_probs
     if mode == "dpo" and not frozen_reference:
         # One pass of the initial policy over every pair; no second model stays in memory during training.
         flat = {k: v.reshape(-1, *v.shape[2:]) for k, v in rows.items()}
-        ref = _reference_log_probs(graphdef, params, flat, max(t.micro_batch, 1) * 2, mesh)
+        ref = _reference_log_probs(graphdef, params, base, flat, max(t.micro_batch, 1) * 2, mesh)
         rows["reference_logps"] = ref.reshape(num_rows, 2)
     tx = build_optimizer(cfg.optimizer, schedule_steps)
-    state_shardings = train_state_shardings(tx, params, mesh)
+    shardings = train_state_shardings(tx, params, mesh)
     with jax.set_mesh(mesh):
-        state = jax.jit(lambda p: init_train_state(p, tx), out_shardings=state_shardings)(params)
-        # A frozen reference keeps its own copy of the initial weights (the state's buffers are donated).
+        state = jax.jit(lambda p: init_train_state(p, tx), out_shardings=shardings)(params)
+        # A frozen reference keeps its own copy of the initial weights (the state's buffers are donated); with
+        # LoRA it is the adapter switched off over the shared base.
         reference = (
-            jax.jit(lambda p: jax.tree.map(jnp.copy, p), out_shardings=state_shardings["params"])(params)
-            if frozen_reference
-            else None
-        )
+            adapter_off(params) if lora else
+            jax.jit(lambda p: jax.tree.map(jnp.copy, p), out_shardings=shardings["params"])(params)
+        ) if frozen_reference else None
     del model, params
 
     settings = resume_settings(cfg, mode, encoded["hash"])
     metadata = {"mode": mode, "config": to_dict(cfg), "arch": dataclasses.asdict(arch),
                 "layout": "gajax-scanned", "tokenizer": getattr(tokenizer, "source", ""), "settings": settings}
+    if lora:
+        metadata["lora_base"] = base_meta
 
     def check_checkpoint(saved: dict[str, Any]) -> None:
         saved_arch = saved.get("arch")
@@ -286,29 +313,34 @@ def _run(cfg: FinetuneConfig, mode: str, mesh: Mesh, trainer: Trainer) -> dict[s
                 f"{trainer.checkpoints.directory} holds a checkpoint of another model (arch {saved.get('arch')}); "
                 f"this run trains {metadata['arch']}. Use a new trainer.output_dir."
             )
+        if lora:
+            check_adapter_base(saved, base_meta, str(trainer.checkpoints.directory))
         check_resume(saved.get("settings"), settings, where=str(trainer.checkpoints.directory), mode=cfg.resume)
 
-    state, start = trainer.restore(state, state_shardings, check_checkpoint)
+    state, start = trainer.restore(state, shardings, check_checkpoint)
     trainer.begin(start, cfg)
 
     axes = batch_axes(mode)
     prepare = None
     if frozen_reference:
         logp = make_sequence_logp(graphdef)
-        reference_fn = jax.jit(lambda p, b: jax.lax.map(lambda mb: logp(p, mb), b),
+        reference_fn = jax.jit(lambda p, b, f: jax.lax.map(lambda mb: logp(p, mb, f), b),
                                out_shardings=batch_shardings(mesh, axes)["reference_logps"])
-        prepare = lambda batch: {**batch, "reference_logps": reference_fn(reference, batch)}
-    step = finetune_step(graphdef, tx, mode, cfg.dpo.beta, cfg.dpo.label_smoothing, cfg.dpo.loss_type)
+        prepare = lambda batch: {**batch, "reference_logps": reference_fn(reference, batch, base)}
+    dropout_seed = loop.seed if lora and cfg.lora.dropout > 0 else None
+    step = finetune_step(graphdef, tx, mode, cfg.dpo.beta, cfg.dpo.label_smoothing, cfg.dpo.loss_type, dropout_seed)
     meter = StepMeter(arch, t.seq_len, jax.device_count(), jax.devices()[0].device_kind)
     state, metrics = trainer.fit(
-        state, state_shardings, step, _host_batches(rows, mode, t, loop.seed, start, steps_per_epoch), axes,
+        state, shardings, step, _host_batches(rows, mode, t, loop.seed, start, steps_per_epoch), axes,
         start=start, total_steps=total_steps, metadata=metadata,
         units=lambda host: int(host["segment_ids"].astype(bool).sum()),
         meter=lambda _, tokens: meter.measure(tokens), prepare=prepare,
-        describe=_describe,
+        describe=_describe, frozen=base, frozen_shardings=base_shardings,
     )
     if loop.export_hf and int(state["step"]) == total_steps:
-        trained = nnx.merge(graphdef, state["params"])
+        trained = nnx.merge(graphdef, state["params"], *(() if base is None else (base,)))
+        if lora:
+            merge_lora(trained)  # HF gets plain weights: W + A B alpha / rank
         special = {"bos_token_id": tokenizer.bos_id, "eos_token_id": tokenizer.eos_id}
 
         def write(directory: Path) -> None:

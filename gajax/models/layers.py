@@ -17,6 +17,7 @@ import jax.numpy as jnp
 from flax import nnx
 from jax.ad_checkpoint import checkpoint_name
 
+from gajax.models.lora import Adapter
 from gajax.sharding import prepend_axis
 
 # The checkpoint_name tags that :func:`project` places on the decoder's projections; the remat policies save them.
@@ -86,15 +87,20 @@ def project(
     *,
     bias: nnx.Param | None = None,
     name: str | None = None,
+    adapter: Adapter | None = None,
+    dropout_key: jax.Array | None = None,
 ) -> jax.Array:
     """``einsum(spec, x, weight) + bias`` in ``dtype``, tagged ``name`` for the remat policies.
 
     Every projection of both models (attention, MLP, the LM head) goes through here, so this is the seam for
-    weights that are not a plain dense array: a LoRA adapter adds its low-rank ``x @ a @ b`` term to the result,
-    and an int8/int4 weight is dequantised (or multiplied by a quantised kernel) in place of the plain einsum. The
-    parameter paths stay those of the dense weight, so checkpoints keep loading.
+    weights that are not a plain dense array: a LoRA ``adapter`` (:mod:`gajax.models.lora`) adds its low-rank
+    ``dropout(x) @ a @ b * alpha / rank`` term (dropout only with a ``dropout_key``, i.e. in training), and an
+    int8/int4 weight would be dequantised in place of the plain einsum. The parameter paths stay those of the
+    dense weight, so checkpoints keep loading.
     """
     out = jnp.einsum(spec, x, weight[...].astype(dtype))
+    if adapter is not None:
+        out = out + adapter(x, spec, dtype, dropout_key)
     if bias is not None:
         out = out + bias[...].astype(dtype)
     return out if name is None else checkpoint_name(out, name)

@@ -18,6 +18,7 @@ from flax import nnx
 
 from gajax.config import load_config
 from gajax.models.layers import REMAT_POLICIES, RMSNorm, param, project, scan_layers, stack_layers
+from gajax.models.lora import TARGETS, adapter_name
 from gajax.sharding import constrain
 
 
@@ -170,6 +171,13 @@ class DecoderLayer(nnx.Module):
         self.up_proj = param(rngs, (d, m), ("embed", "mlp"), param_dtype)
         self.down_proj = param(rngs, (m, d), ("mlp", "embed"), param_dtype)
 
+    def _project(self, x: jax.Array, weight: str, spec: str, name: str, key: jax.Array | None) -> jax.Array:
+        """``project`` with this weight's LoRA adapter, if it has one (see :func:`gajax.models.lora.add_lora`)."""
+        adapter = getattr(self, adapter_name(weight), None)
+        if key is not None:
+            key = jax.random.fold_in(key, list(TARGETS.values()).index(weight))
+        return project(x, getattr(self, weight), spec, self.dtype, name=name, adapter=adapter, dropout_key=key)
+
     def __call__(
         self,
         x: jax.Array,
@@ -178,16 +186,17 @@ class DecoderLayer(nnx.Module):
         cache: KVCache | None,
         layer: jax.Array | None,
         segment_mask: jax.Array | None = None,
+        key: jax.Array | None = None,
     ) -> tuple[jax.Array, KVCache | None]:
         """One block. ``cache`` holds the keys and values of *all* layers and ``layer`` is this layer's index: only
         the new tokens are written, at ``cache.index`` (in place inside the layer scan), and the cache is returned
         with them. ``segment_mask`` (batch, length, length) is the same-segment mask the ``cudnn`` kernel combines
-        with its own causal masking (None: one sequence per row)."""
+        with its own causal masking (None: one sequence per row). ``key`` drops LoRA adapter inputs (training)."""
         cfg, dtype = self.cfg, self.dtype
         h = self.attn_norm(x)
-        q = project(h, self.q_proj, "btd,dnh->btnh", dtype, name="query_proj")
-        k = project(h, self.k_proj, "btd,dkh->btkh", dtype, name="key_proj")
-        v = project(h, self.v_proj, "btd,dkh->btkh", dtype, name="value_proj")
+        q = self._project(h, "q_proj", "btd,dnh->btnh", "query_proj", key)
+        k = self._project(h, "k_proj", "btd,dkh->btkh", "key_proj", key)
+        v = self._project(h, "v_proj", "btd,dkh->btkh", "value_proj", key)
         q = rotary(q, positions, cfg.rope_theta, cfg.rope_scaling)
         k = rotary(k, positions, cfg.rope_theta, cfg.rope_scaling)
         q = constrain(q, ("batch", "length", "heads", "head_dim"))
@@ -208,14 +217,14 @@ class DecoderLayer(nnx.Module):
         else:
             attn = jax.nn.dot_product_attention(q, k, v, mask=attn_mask[:, None, :, :])
         attn = constrain(attn, ("batch", "length", "heads", "head_dim"))
-        out = project(attn, self.o_proj, "btnh,nhd->btd", dtype, name="attn_out")
+        out = self._project(attn, "o_proj", "btnh,nhd->btd", "attn_out", key)
         x = constrain(x + out, ("batch", "length", "embed"))
 
         h = self.mlp_norm(x)
-        gate = project(h, self.gate_proj, "btd,dm->btm", dtype, name="mlp_gate")
-        up = project(h, self.up_proj, "btd,dm->btm", dtype, name="mlp_up")
+        gate = self._project(h, "gate_proj", "btd,dm->btm", "mlp_gate", key)
+        up = self._project(h, "up_proj", "btd,dm->btm", "mlp_up", key)
         hidden = constrain(jax.nn.silu(gate) * up, ("batch", "length", "mlp"))
-        out = project(hidden, self.down_proj, "btm,md->btd", dtype, name="mlp_out")
+        out = self._project(hidden, "down_proj", "btm,md->btd", "mlp_out", key)
         return constrain(x + out, ("batch", "length", "embed")), cache
 
 
@@ -268,12 +277,14 @@ class Llama(nnx.Module):
         segment_ids: jax.Array | None = None,
         cache: KVCache | None = None,
         return_hidden: bool = False,
+        dropout_key: jax.Array | None = None,
     ) -> tuple[jax.Array, KVCache | None]:
         """Logits ``(batch, length, vocab)`` in float32, and the updated cache when one is given.
 
         ``segment_ids`` (0 = padding) restricts attention to tokens of the same segment, for padding and packing.
         With a cache, the new tokens are written at ``cache.index`` and attend to every valid earlier slot.
         ``return_hidden`` gives the final-norm hidden states instead of logits (:meth:`logits` maps them).
+        ``dropout_key`` (training) turns on the LoRA adapters' dropout.
         """
         batch, length = tokens.shape
         one_segment = segment_ids is None
@@ -305,14 +316,16 @@ class Llama(nnx.Module):
 
         # The cache rides in the scan carry so each layer writes only its new tokens in place (as scan outputs,
         # every layer's whole cache would be copied on every decode step).
-        def body(layer: DecoderLayer, carry: Any, i: jax.Array) -> Any:
+        def body(layer: DecoderLayer, carry: Any, xs: Any) -> Any:
             h, kv = carry
-            return layer(h, positions, attn_mask, kv, i, segment_mask)
+            i, key = xs
+            return layer(h, positions, attn_mask, kv, i, segment_mask, key)
 
         graphdef, layer_state = nnx.split(self.layers)
         layer_ids = jnp.arange(self.cfg.num_layers, dtype=jnp.int32)
+        keys = None if dropout_key is None else jax.random.split(dropout_key, self.cfg.num_layers)
         x, cache = scan_layers(
-            graphdef, layer_state, (x, cache), body, layer_ids, remat=self.remat, unroll=self.scan_unroll
+            graphdef, layer_state, (x, cache), body, (layer_ids, keys), remat=self.remat, unroll=self.scan_unroll
         )
 
         x = self.final_norm(x)
