@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
+import jax
 import jax.numpy as jnp
 from flax import nnx
 from jax.sharding import Mesh
@@ -19,6 +20,7 @@ from gajax.convert.gguf import GGUFFile, config_from_gguf, load_gguf_llama
 from gajax.convert.hf_llama import CheckpointError, download_hf, load_hf_llama, read_hf_config
 from gajax.integrity import verify_packaged
 from gajax.models.llama import Llama, LlamaConfig, load_arch
+from gajax.models.lora import LoRAConfig, LoRAParam, add_lora, base_info, check_adapter_base
 from gajax.sharding import create_sharded, make_mesh, state_shardings
 from gajax.tokenizer import Tokenizer
 
@@ -38,10 +40,13 @@ class DecoderConfig:
     ``smollm2``, a ``.gguf`` file, a ``tokenizer.json`` or a directory holding one. ``remat`` names a policy of
     :data:`gajax.models.layers.REMAT_POLICIES`; ``attention`` is ``xla`` or ``cudnn`` (GPU flash attention, bf16);
     ``scan_unroll`` is the number of layers per iteration of the layer loop (1: one compiled layer, the smallest
-    program; ``num_layers``: fully unrolled, the fastest training step on GPUs).
+    program; ``num_layers``: fully unrolled, the fastest training step on GPUs). ``adapter``: a LoRA run's output
+    directory (``gajax sft``/``dpo`` with ``lora.rank > 0``), whose latest adapter is loaded onto these weights
+    (refused when it was trained on another base).
     """
 
     weights: str = "smollm2"
+    adapter: str = ""
     arch: str = ""
     tokenizer: str = ""
     dtype: DTypeName = "float32"
@@ -161,10 +166,33 @@ def _restore_orbax_llama(
     target = {"params": abstract_target(params, state_shardings(params, mesh))}
     manager = CheckpointManager(directory, async_save=False)
     try:
+        if "lora_base" in manager.metadata():
+            raise CheckpointError(f"{directory} holds a LoRA adapter, not a whole model; load it with "
+                                  f"model.weights=<its base> model.adapter={directory}")
         restored = manager.restore_partial(target)
     finally:
         manager.close()
     return nnx.merge(graphdef, restored["params"])
+
+
+def load_adapter(model: Llama, adapter: str, weights: str, arch: str) -> None:
+    """Put the latest LoRA adapter of the run directory ``adapter`` onto ``model`` (its base, loaded from
+    ``weights``), in place; another base is refused, naming both."""
+    directory = _orbax_checkpoints(Path(adapter).expanduser())
+    if directory is None:
+        raise CheckpointError(f"model.adapter={adapter!r} holds no training checkpoint")
+    with CheckpointManager(directory, async_save=False) as manager:
+        metadata = manager.metadata()
+        try:
+            check_adapter_base(metadata, base_info(weights, arch, nnx.state(model)), str(directory))
+        except ValueError as err:
+            raise CheckpointError(str(err)) from None
+        add_lora(model, from_dict(LoRAConfig, metadata["config"]["lora"]))
+        adapter_state = nnx.state(model, LoRAParam)
+        mesh = jax.tree.leaves(adapter_state)[0].sharding.mesh
+        restored = manager.restore_partial({"params": abstract_target(adapter_state, state_shardings(adapter_state,
+                                                                                                      mesh))})
+    nnx.update(model, restored["params"])
 
 
 def load_tokenizer(spec: str, gguf_file: GGUFFile | None = None) -> Tokenizer:
@@ -237,4 +265,6 @@ def load_decoder(
             lambda: Llama(model_cfg, **options, rngs=nnx.Rngs(cfg.seed)),
             mesh,
         )
+    if cfg.adapter:
+        load_adapter(model, cfg.adapter, cfg.weights, cfg.arch)
     return model, tokenizer

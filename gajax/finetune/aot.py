@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from typing import Any, Literal
 
@@ -18,8 +19,10 @@ from gajax.config import ConfigError, load_config
 from gajax.finetune.step import batch_axes, finetune_step
 from gajax.finetune.train import FinetuneConfig
 from gajax.models.llama import Llama, load_arch
+from gajax.models.lora import LoRAParam, add_lora
 from gajax.optimizer import build_optimizer
 from gajax.sharding import MESH_AXES, batch_shardings, make_mesh
+from gajax.sharding import state_shardings as param_shardings
 from gajax.trainer import init_train_state, jit_train_step, train_state_shardings
 
 GiB = 1024**3
@@ -59,6 +62,15 @@ def topology_devices(topology: str, num_slices: int = 1) -> list[Any]:
     return list(desc.devices)
 
 
+def placed(shardings: Any, abstract: Any) -> Any:
+    """``abstract`` (a tree of shapes) as ShapeDtypeStructs laid out by ``shardings`` (a tree prefix of it)."""
+    return jax.tree.map(
+        lambda s, sub: jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=s), sub),
+        shardings,
+        abstract,
+    )
+
+
 def compile_train_step(
     run: FinetuneConfig, mode: str, topology: str, num_slices: int = 1, min_headroom: float = 0.10
 ) -> dict[str, Any]:
@@ -70,16 +82,19 @@ def compile_train_step(
         raise ValueError("the recipe must name model.arch (e.g. llama2_13b) to compile without weights")
     arch = load_arch(run.model.arch)
     t = run.train
-    abstract_model = nnx.eval_shape(lambda: Llama(arch, **run.model.llama_options(), rngs=nnx.Rngs(0)))
-    graphdef, abstract_params = nnx.split(abstract_model)
+    lora = run.lora.rank > 0
+
+    def build() -> Llama:
+        model = Llama(arch, **run.model.llama_options(), rngs=nnx.Rngs(0))
+        return add_lora(model, run.lora) if lora else model
+
+    abstract_model = nnx.eval_shape(build)
+    # LoRA trains the adapter alone: the base is a frozen argument of the step, neither donated nor updated.
+    graphdef, abstract_params, *abstract_base = nnx.split(abstract_model, *((LoRAParam, ...) if lora else ()))
     tx = build_optimizer(run.optimizer, total_steps=1000)
     state_shardings = train_state_shardings(tx, abstract_params, mesh)
     abstract_state = jax.eval_shape(lambda p: init_train_state(p, tx), abstract_params)
-    abstract_state = jax.tree.map(
-        lambda s, sub: jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=s), sub),
-        state_shardings,
-        abstract_state,
-    )
+    abstract_state = placed(state_shardings, abstract_state)
 
     rows = t.micro_batch * (2 if mode == "dpo" else 1)
     batch_shape = (t.grad_accum, rows, t.seq_len)
@@ -90,10 +105,13 @@ def compile_train_step(
                                 sharding=shardings[k])
         for k, names in axes.items()
     }
-    step = finetune_step(graphdef, tx, mode, run.dpo.beta, run.dpo.label_smoothing, run.dpo.loss_type)
-    jitted = jit_train_step(step, state_shardings, shardings, mesh)  # the step gajax sft/dpo run
+    frozen_shardings = param_shardings(abstract_base[0], mesh) if lora else None
+    frozen = (placed(frozen_shardings, abstract_base[0]),) if lora else ()
+    dropout_seed = 0 if lora and run.lora.dropout > 0 else None
+    step = finetune_step(graphdef, tx, mode, run.dpo.beta, run.dpo.label_smoothing, run.dpo.loss_type, dropout_seed)
+    jitted = jit_train_step(step, state_shardings, shardings, mesh, frozen_shardings)  # the step gajax sft/dpo run
     with jax.set_mesh(mesh):
-        compiled = jitted.lower(abstract_state, abstract_batch).compile()
+        compiled = jitted.lower(abstract_state, abstract_batch, *frozen).compile()
     stats = compiled.memory_analysis()
     kind = devices[0].device_kind
     hbm = CHIP_HBM_BYTES.get(kind)
@@ -117,6 +135,7 @@ def compile_train_step(
         "global_batch": t.global_batch,
         "remat": run.model.remat,
         "params": arch.num_params,
+        "trained_params": sum(math.prod(a.shape) for a in jax.tree.leaves(abstract_params)),
         "argument_bytes": stats.argument_size_in_bytes,
         "temp_bytes": stats.temp_size_in_bytes,
         "output_bytes": stats.output_size_in_bytes,

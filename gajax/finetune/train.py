@@ -276,6 +276,7 @@ def _run(cfg: FinetuneConfig, mode: str, mesh: Mesh, trainer: Trainer) -> dict[s
         base_meta = base_info(cfg.model.weights, cfg.model.arch, nnx.state(model))
         add_lora(model, cfg.lora, cfg.model.seed)
         graphdef, params, base = nnx.split(model, LoRAParam, ...)
+        params = jax.device_put(params, state_shardings(params, mesh))
         base_shardings = state_shardings(base, mesh)
         log.warning("%s: LoRA rank %d on %s: %d adapter parameters", mode, cfg.lora.rank, " ".join(cfg.lora.targets),
                     lora_params(model))

@@ -85,11 +85,10 @@ def adapter_name(weight: str) -> str:
     return f"{weight}_lora"
 
 
-def add_lora(model: Any, cfg: LoRAConfig, seed: int = 0) -> None:
-    """Give ``model`` (a Llama, its parameters placed on a mesh) the adapters ``cfg`` asks for, in place: ``a``
-    uniform in +-1/sqrt(fan_in) (as PEFT), ``b`` zero; each sharded by its logical axes like its base weight."""
-    from gajax.sharding import state_shardings
-
+def add_lora(model: Any, cfg: LoRAConfig, seed: int = 0) -> Any:
+    """Give ``model`` (a Llama) the adapters ``cfg`` asks for, in place, and return it: ``a`` uniform in
+    +-1/sqrt(fan_in) (as PEFT), ``b`` zero; logical axes like the base weight's, with ``lora_rank`` between. The
+    new arrays are not placed on a mesh (the caller lays out the adapter state it trains or restores)."""
     layers = model.layers
     key = jax.random.key(seed)
     for i, target in enumerate(cfg.targets):
@@ -107,10 +106,8 @@ def add_lora(model: Any, cfg: LoRAConfig, seed: int = 0) -> None:
             LoRAParam(b, logical_axes=("layers", "lora_rank", *axes[split:])),
             cfg.scale, cfg.dropout,
         )
-        mesh = weight[...].sharding.mesh
-        state = nnx.state(pair)
-        nnx.update(pair, jax.device_put(state, state_shardings(state, mesh)))
         setattr(layers, adapter_name(TARGETS[target]), pair)
+    return model
 
 
 def adapter_off(adapter: Any) -> Any:
