@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-import jax
 import jax.numpy as jnp
 from flax import nnx
 from jax.sharding import Mesh
@@ -175,7 +174,7 @@ def _restore_orbax_llama(
     return nnx.merge(graphdef, restored["params"])
 
 
-def load_adapter(model: Llama, adapter: str, weights: str, arch: str) -> None:
+def load_adapter(model: Llama, adapter: str, weights: str, arch: str, mesh: Mesh) -> None:
     """Put the latest LoRA adapter of the run directory ``adapter`` onto ``model`` (its base, loaded from
     ``weights``), in place; another base is refused, naming both."""
     directory = _orbax_checkpoints(Path(adapter).expanduser())
@@ -189,7 +188,6 @@ def load_adapter(model: Llama, adapter: str, weights: str, arch: str) -> None:
             raise CheckpointError(str(err)) from None
         add_lora(model, from_dict(LoRAConfig, metadata["config"]["lora"]))
         adapter_state = nnx.state(model, LoRAParam)
-        mesh = jax.tree.leaves(adapter_state)[0].sharding.mesh
         restored = manager.restore_partial({"params": abstract_target(adapter_state, state_shardings(adapter_state,
                                                                                                       mesh))})
     nnx.update(model, restored["params"])
@@ -266,5 +264,5 @@ def load_decoder(
             mesh,
         )
     if cfg.adapter:
-        load_adapter(model, cfg.adapter, cfg.weights, cfg.arch)
+        load_adapter(model, cfg.adapter, cfg.weights, cfg.arch, mesh)
     return model, tokenizer

@@ -121,7 +121,7 @@ def test_lora_step_on_8_devices_equals_1_device():
 
 def _write_data(path: Path, n: int = 8) -> Path:
     with path.open("w") as f:
-        for i, (p, r) in enumerate((EXAMPLES * 4)[:n]):
+        for p, r in (EXAMPLES * 4)[:n]:
             f.write(json.dumps({"prompt": p, "response": r, "unguided_response": "I don't know."}) + "\n")
     return path
 
@@ -176,7 +176,7 @@ def test_lora_checkpoint_for_another_base_is_refused_naming_both(tmp_path):
         run_finetune(_config(tmp_path, "run", "train.epochs=1", "trainer.export_hf=false", "model.seed=1"), "sft")
     from gajax.convert.hf_llama import CheckpointError
 
-    with pytest.raises(CheckpointError, match="LoRA adapter for base .* not for this base"):
+    with pytest.raises(CheckpointError, match=r"LoRA adapter for base .* not for this base"):
         load_decoder(DecoderConfig(weights="random", arch=TINY_CHAT, seed=1, adapter=str(tmp_path / "run")))
     with pytest.raises(CheckpointError, match="holds a LoRA adapter, not a whole model"):
         load_decoder(DecoderConfig(weights=str(tmp_path / "run"), arch=TINY_CHAT))
@@ -211,7 +211,7 @@ def test_lora_dpo_reference_is_the_adapter_off(tmp_path):
 
 
 def test_lora_config_is_checked():
-    with pytest.raises(ValueError, match="lora.targets"):
+    with pytest.raises(ValueError, match=r"lora\.targets"):
         LoRAConfig(rank=4, targets=("q", "attn"))
     with pytest.raises(ValueError, match="rank >= 0"):
         LoRAConfig(rank=-1)
