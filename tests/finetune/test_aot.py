@@ -1,11 +1,14 @@
 """Ahead-of-time compilation for a real TPU topology from this CPU host (libtpu from jax[tpu])."""
 
+import dataclasses
+
 import pytest
 
 from gajax.config import load_config
 from gajax.finetune.aot import compile_train_step, format_report
 from gajax.finetune.train import FinetuneConfig
 from gajax.models.llama import load_arch
+from gajax.models.lora import LoRAConfig
 
 pytest.importorskip("libtpu", reason="AOT for TPU needs libtpu: pip install 'jax[tpu]'")
 
@@ -27,6 +30,26 @@ def test_tiny_train_step_compiles_for_v5e(mode):
     assert state_bytes / 4 <= report["argument_bytes"] < state_bytes
     assert 0 < report["peak_bytes_per_chip"] < report["hbm_bytes_per_chip"] and report["fits"]
     assert "fits" in format_report(report)
+
+
+def test_lora_train_step_compiles_with_the_adapter_as_the_only_trained_state():
+    run = load_config(
+        FinetuneConfig,
+        "sft",
+        ["model.arch=tiny", "model.dtype=bfloat16", "train.seq_len=128", "train.micro_batch=8", "mesh.fsdp=-1",
+         "lora.rank=4"],
+    )
+    report = compile_train_step(run, "dpo", "v5e:2x2")
+    full = compile_train_step(dataclasses.replace(run, lora=LoRAConfig()), "dpo", "v5e:2x2")
+    cfg = load_arch("tiny")
+    assert report["trained_params"] == cfg.num_layers * 4 * (
+        2 * (cfg.embed_dim + cfg.num_heads * cfg.head_dim)  # q, o
+        + 2 * (cfg.embed_dim + cfg.num_kv_heads * cfg.head_dim)  # k, v
+        + 3 * (cfg.embed_dim + cfg.mlp_dim)  # gate, up, down
+    )
+    assert full["trained_params"] == cfg.num_params
+    # The base is an argument but has no optimizer moments: the step's arguments shrink.
+    assert report["argument_bytes"] < full["argument_bytes"] and report["fits"]
 
 
 def test_shipped_recipes_name_their_topology():
