@@ -207,9 +207,10 @@ def dpo_records(ranked: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
     return out
 
 
-def summarise(ranked: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def summarise(ranked: Sequence[Mapping[str, Any]], sft_examples: int, dpo_pairs: int) -> dict[str, Any]:
     """The yield of safe samples among the n per variant (all prompts, risky ones, benign ones), the inputs, how
-    many were ranked by their retrieved guidelines (no label), the SFT examples and DPO pairs."""
+    many were ranked by their retrieved guidelines (no label), and the counts of SFT examples and DPO pairs made
+    from them."""
     variants: dict[str, dict[str, int]] = {}
     for r in ranked:
         for s in r["samples"]:
@@ -233,8 +234,8 @@ def summarise(ranked: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "risky_inputs": sum(bool(r["risky"]) for r in ranked),
         "ranked_by_guidelines": sum(r["risky_from"] == "guidelines" for r in ranked),
         "no_readable_sample": sum(r["chosen"] is None for r in ranked),
-        "sft_examples": len(sft_records(ranked)),
-        "dpo_pairs": len(dpo_records(ranked)),
+        "sft_examples": sft_examples,
+        "dpo_pairs": dpo_pairs,
         "variants": variants,
     }
 
@@ -289,7 +290,7 @@ def run_rank(cfg: RankConfig, judge: ResponseJudge | None = None) -> int:
     sft, dpo = sft_records(ranked_all), dpo_records(ranked_all)
     write_jsonl(cfg.sft, sft)
     write_jsonl(cfg.dpo, dpo)
-    summary = summarise(ranked_all)
+    summary = summarise(ranked_all, len(sft), len(dpo))
     Path(cfg.summary).parent.mkdir(parents=True, exist_ok=True)
     Path(cfg.summary).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     print(json.dumps({k: v for k, v in summary.items() if k != "variants"}))
